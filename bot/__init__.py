@@ -1,0 +1,39 @@
+"""The transport edge and app assembly: the only package that talks to LINE."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+import storage
+from bot import cli, tasks, webhook
+from bot.config import Settings
+from bot.line_client import LineClient
+from bot.services import EXTENSION_KEY, Services
+from handlers import build_router
+from handlers.catalogue import Catalogue
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the app: settings, database, LINE client, task queue, webhook and CLI."""
+    settings = settings or Settings.from_env()
+    settings.validate()
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, SECRET_KEY=settings.secret_key.reveal()
+                      if settings.secret_key else None, KOUBEI_SETTINGS=settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    database = storage.init_app(app, settings.database_url)
+    app.extensions[EXTENSION_KEY] = Services(
+        settings=settings,
+        db=database,
+        line=LineClient(host=settings.line_api_base, timeout=settings.line_timeout_seconds,
+                        access_token=settings.line_channel_access_token.reveal()),
+        catalogue=Catalogue.load(settings.catalogue_path),
+        router=build_router(),
+    )
+    tasks.init_app(app, settings)
+    webhook.init_parser(app, settings.line_channel_secret.reveal())
+    app.register_blueprint(webhook.bp)
+    cli.init_app(app)
+    return app

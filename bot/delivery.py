@@ -1,0 +1,97 @@
+"""Deliver outbox rows to LINE: reply first, push where a reply is impossible, retry safely."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.line_client import Outcome, SendResult
+from bot.services import Services
+from storage import outbox
+from storage.models import DeliveryKind, OutboundMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=30)
+MAX_BACKOFF_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """What one attempt needs, copied out so no transaction stays open during HTTP."""
+
+    kind: str
+    recipient: str
+    reply_token: str | None
+    token_expired: bool
+    messages: list
+    retry_key: str
+    attempts: int
+    maybe_delivered: bool
+
+
+def backoff_seconds(attempts: int, base: float) -> float:
+    """Exponential back-off: base, 2·base, 4·base… capped at five minutes."""
+    return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+
+
+def _snapshot(row: OutboundMessage, services: Services) -> _Attempt:
+    now = services.clock()
+    expired = row.reply_token_expires_at is not None and row.reply_token_expires_at <= now
+    return _Attempt(row.kind, row.recipient, row.reply_token, expired, list(row.messages),
+                    row.retry_key, row.attempts, row.maybe_delivered)
+
+
+def _send(services: Services, attempt: _Attempt) -> SendResult:
+    if attempt.kind == DeliveryKind.REPLY:
+        if attempt.token_expired or not attempt.reply_token:
+            return SendResult(Outcome.INVALID_REPLY_TOKEN, reason="reply token expired before sending")
+        return services.line.reply(reply_token=attempt.reply_token, messages=attempt.messages)
+    return services.line.push(to=attempt.recipient, messages=attempt.messages, retry_key=attempt.retry_key)
+
+
+def _record(services: Services, row: OutboundMessage, attempt: _Attempt, result: SendResult) -> float | None:
+    """Apply LINE's answer to the row; return a delay when the message should be tried again."""
+    now = services.clock()
+    settings = services.settings
+    if result.delivered:
+        outbox.mark_sent(row, now=now, request_id=result.request_id)
+        return None
+    if result.outcome == Outcome.INVALID_REPLY_TOKEN:
+        if attempt.maybe_delivered:
+            # an earlier attempt may have used the token: a push could show the message twice
+            outbox.mark_failed(row, status=OutboxStatus.FAILED,
+                               error=f"reply token refused after an attempt of unknown outcome: {result.reason}")
+            return None
+        outbox.convert_to_push(row, now=now)
+        return 0.0
+    if result.outcome == Outcome.MONTHLY_LIMIT:
+        log.error("LINE monthly message limit reached; outbound message %s not sent", row.id)
+        outbox.mark_failed(row, status=OutboxStatus.QUOTA_EXCEEDED, error=result.reason or "monthly limit")
+        return None
+    if result.outcome == Outcome.RETRY and attempt.attempts < settings.delivery_max_attempts:
+        delay = backoff_seconds(attempt.attempts, settings.retry_base_seconds)
+        uncertain = result.status is None or result.status >= 500
+        outbox.mark_retry(row, at=now + timedelta(seconds=delay), uncertain=uncertain,
+                          error=f"HTTP {result.status}: {result.reason}")
+        return delay
+    log.warning("outbound message %s failed: HTTP %s %s", row.id, result.status, result.reason)
+    outbox.mark_failed(row, status=OutboxStatus.FAILED, error=f"HTTP {result.status}: {result.reason}")
+    return None
+
+
+def deliver(services: Services, outbound_id: int) -> float | None:
+    """Make one attempt at an outbox row; return the delay before the next, if one is due."""
+    while True:
+        with services.db.session_scope() as session:
+            row = outbox.claim_outbound(session, outbound_id=outbound_id, now=services.clock(), lease=LEASE)
+            if row is None:
+                return None
+            attempt = _snapshot(row, services)
+        result = _send(services, attempt)
+        with services.db.session_scope() as session:
+            row = session.get(OutboundMessage, outbound_id)
+            delay = _record(services, row, attempt, result)
+        if delay != 0.0:
+            return delay

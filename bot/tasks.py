@@ -1,0 +1,106 @@
+"""The task queue: a Huey instance per app and the thin tasks the worker runs.
+
+Tasks receive ids, open their own unit of work through the services, and send what the
+handlers produced. The periodic sweep re-enqueues whatever a crash left unfinished.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+
+from bot import delivery, dispatch
+from bot.config import Settings
+from bot.services import Services, get_services
+from storage import events, outbox
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "koubei.huey"
+
+
+def make_huey(settings: Settings) -> Huey:
+    """Huey on Redis when REDIS_URL is set, else on a SQLite file beside the database."""
+    if settings.huey_immediate:
+        return MemoryHuey("koubei", immediate=True, results=False)
+    if settings.redis_url:
+        return RedisHuey("koubei", url=settings.redis_url, results=False)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("koubei", filename=str(settings.huey_sqlite_path), results=False, timeout=15)
+
+
+class HueyQueue:
+    """The TaskQueue the app uses, backed by this app's Huey tasks."""
+
+    def __init__(self, huey: Huey, process_task, deliver_task) -> None:
+        self.huey = huey
+        self._process = process_task
+        self._deliver = deliver_task
+
+    def process_event(self, event_id: int) -> None:
+        """Queue an event for the worker."""
+        self._process(event_id)
+
+    def deliver(self, outbound_id: int, delay: float = 0.0) -> None:
+        """Queue an outbox row, now or after a back-off."""
+        if delay > 0:
+            self._deliver.schedule(args=(outbound_id,), delay=delay)
+        else:
+            self._deliver(outbound_id)
+
+
+def deliver_now(services: Services, outbound_ids: list[int]) -> None:
+    """Send new outbox rows straight away (reply tokens are short-lived), retrying later if needed."""
+    for outbound_id in outbound_ids:
+        delay = delivery.deliver(services, outbound_id)
+        if delay is not None:
+            services.queue.deliver(outbound_id, delay=delay)
+
+
+def sweep(services: Services) -> tuple[int, int]:
+    """Re-enqueue events and messages a crash left unfinished; return how many of each."""
+    now = services.clock()
+    older_than = timedelta(seconds=services.settings.stale_after_seconds)
+    with services.db.session_scope() as session:
+        event_ids = events.list_stale_event_ids(session, now=now, older_than=older_than)
+        outbound_ids = outbox.list_due_ids(session, now=now, older_than=older_than)
+    for event_id in event_ids:
+        services.queue.process_event(event_id)
+    for outbound_id in outbound_ids:
+        services.queue.deliver(outbound_id)
+    if event_ids or outbound_ids:
+        log.warning("sweep re-enqueued %d events and %d outbound messages", len(event_ids), len(outbound_ids))
+    return len(event_ids), len(outbound_ids)
+
+
+def init_app(app: Flask, settings: Settings) -> Huey:
+    """Create this app's Huey and register its tasks, bound to the app's services."""
+    huey = make_huey(settings)
+
+    @huey.task(name="process_event")
+    def process_event_task(event_id: int) -> None:
+        services = get_services(app)
+        deliver_now(services, dispatch.process_event(services, event_id))
+
+    @huey.task(name="deliver")
+    def deliver_task(outbound_id: int) -> None:
+        deliver_now(get_services(app), [outbound_id])
+
+    @huey.periodic_task(crontab(minute=f"*/{settings.sweep_interval_minutes}"), name="sweep")
+    def sweep_task() -> None:
+        sweep(get_services(app))
+
+    app.extensions[EXTENSION_KEY] = huey
+    get_services(app).queue = HueyQueue(huey, process_event_task, deliver_task)
+    return huey
+
+
+def get_huey(app: Flask) -> Huey:
+    """Return this app's Huey instance (the worker runs it)."""
+    return app.extensions[EXTENSION_KEY]

@@ -1,0 +1,99 @@
+"""POST /callback: verify, record, enqueue, answer 200. GET /healthz. Nothing slow happens here."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Blueprint, abort, current_app, jsonify, request
+from linebot.v3 import WebhookParser
+from linebot.v3.exceptions import InvalidSignatureError
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.services import get_services
+from bot.tasks import get_huey
+from storage import events, outbox
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("webhook", __name__)
+
+PARSER_KEY = "koubei.webhook_parser"
+
+
+def init_parser(app, channel_secret: str) -> None:
+    """Keep one SDK parser per app, bound to the channel secret."""
+    app.extensions[PARSER_KEY] = WebhookParser(channel_secret)
+
+
+def _reject(status: int, reason: str):
+    log.warning("webhook rejected (%s): %s; %d bytes from %s",
+                status, reason, request.content_length or 0, request.remote_addr)
+    abort(status, description=reason)
+
+
+def _valid_events(payload: object) -> list[dict]:
+    """LINE's envelope: an object with a list of events, each with a type and an id."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+        raise ValueError("body is not a LINE webhook payload")
+    for raw in payload["events"]:
+        if not isinstance(raw, dict) or not isinstance(raw.get("type"), str) \
+                or not isinstance(raw.get("webhookEventId"), str):
+            raise ValueError("event without type or webhookEventId")
+    return payload["events"]
+
+
+@bp.post("/callback")
+def callback():
+    """Accept a LINE webhook: signature over the raw bytes, then store before answering."""
+    signature = request.headers.get("X-Line-Signature")
+    body = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 from Flask
+    if not signature:
+        _reject(400, "missing X-Line-Signature")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        _reject(400, "body is not UTF-8")
+    parser: WebhookParser = current_app.extensions[PARSER_KEY]
+    try:
+        parser.parse(text, signature)
+    except InvalidSignatureError:
+        _reject(400, "invalid signature")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        _reject(400, "malformed webhook body")
+    try:
+        raw_events = _valid_events(json.loads(text))
+    except ValueError as exc:
+        _reject(400, str(exc))
+    services = get_services(current_app)
+    with services.db.session_scope() as session:
+        new_ids = events.record_events(session, events=raw_events, now=services.clock())
+    for event_id in new_ids:
+        try:
+            services.queue.process_event(event_id)
+        except Exception:
+            # the event is stored: the periodic sweep will enqueue it when the queue is back
+            log.exception("could not enqueue event %s", event_id)
+    return jsonify(status="ok", stored=len(new_ids))
+
+
+@bp.get("/healthz")
+def healthz():
+    """Report whether the database and the queue answer, with backlog counts."""
+    services = get_services(current_app)
+    report: dict = {"database": "ok", "queue": "ok"}
+    status = 200
+    try:
+        with services.db.session_scope() as session:
+            report["events"] = events.count_by_status(session)
+            report["outbox"] = outbox.count_by_status(session)
+    except SQLAlchemyError as exc:
+        report["database"] = f"error: {type(exc).__name__}"
+        status = 503
+    try:
+        report["queue_pending"] = get_huey(current_app).pending_count()
+    except Exception as exc:  # any backend failure means the queue is down; say which
+        report["queue"] = f"error: {type(exc).__name__}"
+        status = 503
+    report["status"] = "ok" if status == 200 else "degraded"
+    return jsonify(report), status

@@ -1,0 +1,19 @@
+"""Product logic: plain functions of (context, event) that return messages.
+
+No Flask and no LINE SDK here: bot/ turns events into calls and replies into LINE messages.
+"""
+
+from __future__ import annotations
+
+from handlers import customers, menu
+from handlers.routing import Router
+
+MODULES = (customers, menu)
+
+
+def build_router() -> Router:
+    """Build the router with every module's handlers attached."""
+    router = Router()
+    for module in MODULES:
+        module.register(router)
+    return router

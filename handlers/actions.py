@@ -1,0 +1,9 @@
+"""Postback actions: every identifier a button sends back to us."""
+
+from enum import StrEnum
+
+
+class Action(StrEnum):
+    """What a tapped button asks for; bot/postback.py encodes these on the wire."""
+
+    HELP = "help"

@@ -1,0 +1,69 @@
+"""The router: which handler answers which event, postback action or text message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from handlers.actions import Action
+from handlers.context import HandlerContext
+from handlers.events import InboundEvent
+from handlers.replies import Outgoing
+
+Handler = Callable[[HandlerContext, InboundEvent], list[Outgoing]]
+MaybeHandler = Callable[[HandlerContext, InboundEvent], list[Outgoing] | None]
+
+
+@dataclass(frozen=True)
+class _MessageRoute:
+    priority: int
+    name: str
+    handler: MaybeHandler
+
+
+class Router:
+    """Routes by event type, by postback action, and through an ordered chain for messages.
+
+    Message handlers are tried by priority; each returns None to let the next one try,
+    so a survey in progress sees an answer before keyword and complaint handlers do.
+    """
+
+    def __init__(self) -> None:
+        self._events: dict[str, Handler] = {}
+        self._postbacks: dict[Action, Handler] = {}
+        self._messages: list[_MessageRoute] = []
+        self.unknown_postback: Handler | None = None
+
+    def on_event(self, event_type: str, handler: Handler) -> None:
+        """Handle every event of a type (follow, unfollow, join...)."""
+        self._events[event_type] = handler
+
+    def on_postback(self, action: Action, handler: Handler) -> None:
+        """Handle a postback whose data carries this action."""
+        if action in self._postbacks:
+            raise ValueError(f"postback action {action} already has a handler")
+        self._postbacks[action] = handler
+
+    def on_message(self, priority: int, handler: MaybeHandler) -> None:
+        """Offer message events to a handler; lower priority numbers are asked first."""
+        self._messages.append(_MessageRoute(priority, handler.__qualname__, handler))
+        self._messages.sort(key=lambda route: route.priority)
+
+    def message_chain(self) -> list[str]:
+        """The message handlers in the order they are asked, for docs and tests."""
+        return [route.name for route in self._messages]
+
+    def route(self, ctx: HandlerContext, event: InboundEvent) -> list[Outgoing]:
+        """Run the handler that owns this event and return what it says."""
+        if event.type == "message":
+            for route in self._messages:
+                answer = route.handler(ctx, event)
+                if answer is not None:
+                    return answer
+            return []
+        if event.type == "postback":
+            handler = self._postbacks.get(event.postback.action) if event.postback else None
+            handler = handler or self.unknown_postback
+            return handler(ctx, event) if handler else []
+        handler = self._events.get(event.type)
+        return handler(ctx, event) if handler else []

@@ -1,0 +1,57 @@
+"""Queries and changes on customers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Customer, FollowStatus
+
+
+def get_by_line_id(session: Session, *, line_user_id: str) -> Customer | None:
+    """Find a customer by LINE user ID."""
+    return session.scalar(select(Customer).where(Customer.line_user_id == line_user_id))
+
+
+def get_or_create(session: Session, *, line_user_id: str, now: datetime) -> tuple[Customer, bool]:
+    """Return the customer for a LINE user, creating the row on first contact."""
+    customer = get_by_line_id(session, line_user_id=line_user_id)
+    if customer is not None:
+        return customer, False
+    customer = Customer(line_user_id=line_user_id, follow_status=FollowStatus.UNKNOWN, created_at=now)
+    session.add(customer)
+    session.flush()
+    return customer, True
+
+
+def update_profile(customer: Customer, *, display_name: str | None, picture_url: str | None,
+                   language: str | None) -> None:
+    """Keep the profile LINE gave us; missing fields leave what we had."""
+    if display_name:
+        customer.display_name = display_name
+    if picture_url:
+        customer.picture_url = picture_url
+    if language:
+        customer.language = language
+
+
+def mark_followed(customer: Customer, *, now: datetime) -> None:
+    """Record a follow (or unblock): the customer can be pushed to again."""
+    customer.follow_status = FollowStatus.FOLLOWING
+    customer.followed_at = now
+    customer.unfollowed_at = None
+    if customer.first_followed_at is None:
+        customer.first_followed_at = now
+
+
+def mark_unfollowed(customer: Customer, *, now: datetime) -> None:
+    """Record an unfollow (block): nobody pushes to this customer."""
+    customer.follow_status = FollowStatus.UNFOLLOWED
+    customer.unfollowed_at = now
+
+
+def can_push(customer: Customer) -> bool:
+    """Pushing to someone who blocked us wastes quota and annoys nobody but LINE."""
+    return customer.follow_status != FollowStatus.UNFOLLOWED

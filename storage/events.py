@@ -1,0 +1,95 @@
+"""Queries on the webhook event log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import EventStatus, WebhookEvent
+
+
+def _event_row(raw: dict[str, Any], now: datetime) -> dict[str, Any]:
+    source = raw.get("source") or {}
+    delivery = raw.get("deliveryContext") or {}
+    timestamp = raw.get("timestamp")
+    mode = raw.get("mode", "active")
+    return {
+        "webhook_event_id": raw["webhookEventId"],
+        "event_type": raw["type"],
+        "source_type": source.get("type"),
+        "source_user_id": source.get("userId"),
+        "source_group_id": source.get("groupId") or source.get("roomId"),
+        "mode": mode,
+        "is_redelivery": bool(delivery.get("isRedelivery", False)),
+        "reply_token": raw.get("replyToken"),
+        "line_timestamp": datetime.fromtimestamp(timestamp / 1000, UTC) if timestamp else None,
+        "payload": raw,
+        "received_at": now,
+        "status": EventStatus.RECEIVED if mode == "active" else EventStatus.SKIPPED,
+        "attempts": 0,
+    }
+
+
+def record_events(session: Session, *, events: Iterable[dict[str, Any]], now: datetime) -> list[int]:
+    """Store events once each; return the ids of those that are new and need processing."""
+    rows = [_event_row(raw, now) for raw in events]
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(WebhookEvent)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["webhook_event_id"])
+        .returning(WebhookEvent.id, WebhookEvent.status)
+    )
+    result = session.execute(statement).all()
+    return sorted(row.id for row in result if row.status == EventStatus.RECEIVED)
+
+
+def claim_event(session: Session, *, event_id: int, now: datetime, lease: timedelta) -> WebhookEvent | None:
+    """Take an event for processing unless another worker holds a live lease on it."""
+    claimable = or_(
+        WebhookEvent.status == EventStatus.RECEIVED,
+        (WebhookEvent.status == EventStatus.PROCESSING) & (WebhookEvent.lease_until < now),
+    )
+    result = session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id == event_id, claimable)
+        .values(status=EventStatus.PROCESSING, attempts=WebhookEvent.attempts + 1,
+                lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    return session.get(WebhookEvent, event_id, populate_existing=True)
+
+
+def mark_event(session: Session, *, event: WebhookEvent, status: EventStatus, now: datetime,
+               error: str | None = None) -> None:
+    """Record how processing ended."""
+    event.status = status
+    event.processed_at = now
+    event.lease_until = None
+    event.error = error
+
+
+def list_stale_event_ids(session: Session, *, now: datetime, older_than: timedelta,
+                         limit: int = 500) -> Sequence[int]:
+    """Events a crash left behind: received long ago, or processing past their lease."""
+    stale = or_(
+        (WebhookEvent.status == EventStatus.RECEIVED) & (WebhookEvent.received_at < now - older_than),
+        (WebhookEvent.status == EventStatus.PROCESSING) & (WebhookEvent.lease_until < now),
+    )
+    return session.scalars(select(WebhookEvent.id).where(stale).order_by(WebhookEvent.id).limit(limit)).all()
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """Count events per processing status, for health checks."""
+    rows = session.execute(select(WebhookEvent.status, func.count()).group_by(WebhookEvent.status))
+    return {status: count for status, count in rows}

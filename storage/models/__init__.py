@@ -1,0 +1,25 @@
+"""All tables, imported together so Alembic and the metadata see every one."""
+
+from storage.base import Base
+from storage.models.customers import Customer, FollowStatus
+from storage.models.events import EventStatus, WebhookEvent
+from storage.models.messages import (
+    ConversationMessage,
+    DeliveryKind,
+    Direction,
+    OutboundMessage,
+    OutboxStatus,
+)
+
+__all__ = [
+    "Base",
+    "ConversationMessage",
+    "Customer",
+    "DeliveryKind",
+    "Direction",
+    "EventStatus",
+    "FollowStatus",
+    "OutboundMessage",
+    "OutboxStatus",
+    "WebhookEvent",
+]

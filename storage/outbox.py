@@ -1,0 +1,103 @@
+"""The outbox: outbound messages written in the same transaction as their cause."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import DeliveryKind, OutboundMessage, OutboxStatus
+
+
+def create_outbound(session: Session, *, kind: DeliveryKind, recipient: str,
+                    messages: list[dict[str, Any]], now: datetime, customer_id: int | None = None,
+                    event_id: int | None = None, reply_token: str | None = None,
+                    reply_token_expires_at: datetime | None = None) -> OutboundMessage:
+    """Queue messages for one recipient; the retry key is fixed now so every attempt reuses it."""
+    row = OutboundMessage(
+        kind=kind, recipient=recipient, messages=messages, customer_id=customer_id,
+        event_id=event_id, reply_token=reply_token, reply_token_expires_at=reply_token_expires_at,
+        retry_key=str(uuid.uuid4()), status=OutboxStatus.PENDING, attempts=0,
+        next_attempt_at=now, created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def claim_outbound(session: Session, *, outbound_id: int, now: datetime,
+                   lease: timedelta) -> OutboundMessage | None:
+    """Take a due message for sending unless another worker holds a live lease on it."""
+    claimable = or_(
+        (OutboundMessage.status == OutboxStatus.PENDING) & (OutboundMessage.next_attempt_at <= now),
+        (OutboundMessage.status == OutboxStatus.SENDING) & (OutboundMessage.lease_until < now),
+    )
+    result = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == outbound_id, claimable)
+        .values(status=OutboxStatus.SENDING, attempts=OutboundMessage.attempts + 1,
+                lease_until=now + lease,
+                # a lease that ran out means a sender died mid-call: LINE may have the message
+                maybe_delivered=OutboundMessage.maybe_delivered
+                | (OutboundMessage.status == OutboxStatus.SENDING))
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return None
+    return session.get(OutboundMessage, outbound_id, populate_existing=True)
+
+
+def mark_sent(row: OutboundMessage, *, now: datetime, request_id: str | None) -> None:
+    """Record that LINE accepted the message."""
+    row.status = OutboxStatus.SENT
+    row.sent_at = now
+    row.lease_until = None
+    row.line_request_id = request_id
+    row.last_error = None
+
+
+def mark_retry(row: OutboundMessage, *, at: datetime, error: str, uncertain: bool) -> None:
+    """Put the message back in the queue; an uncertain failure may have reached LINE."""
+    row.status = OutboxStatus.PENDING
+    row.maybe_delivered = row.maybe_delivered or uncertain
+    row.next_attempt_at = at
+    row.lease_until = None
+    row.last_error = error
+
+
+def mark_failed(row: OutboundMessage, *, status: OutboxStatus, error: str) -> None:
+    """Give up on the message, keeping LINE's reason for people to read."""
+    row.status = status
+    row.lease_until = None
+    row.last_error = error
+
+
+def convert_to_push(row: OutboundMessage, *, now: datetime) -> None:
+    """The reply token can no longer be used: deliver by push instead."""
+    row.kind = DeliveryKind.PUSH
+    row.reply_token = None
+    row.status = OutboxStatus.PENDING
+    row.next_attempt_at = now
+    row.lease_until = None
+
+
+def list_due_ids(session: Session, *, now: datetime, older_than: timedelta,
+                 limit: int = 500) -> Sequence[int]:
+    """Messages nobody is sending: due for a while, or sending past their lease."""
+    due = or_(
+        (OutboundMessage.status == OutboxStatus.PENDING)
+        & (OutboundMessage.next_attempt_at < now - older_than),
+        (OutboundMessage.status == OutboxStatus.SENDING) & (OutboundMessage.lease_until < now),
+    )
+    query = select(OutboundMessage.id).where(due).order_by(OutboundMessage.id).limit(limit)
+    return session.scalars(query).all()
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    """Count outbound messages per delivery status, for health checks."""
+    rows = session.execute(select(OutboundMessage.status, func.count()).group_by(OutboundMessage.status))
+    return {status: count for status, count in rows}

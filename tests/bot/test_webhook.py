@@ -1,0 +1,111 @@
+"""POST /callback: signature, size and schema checks, durable storage, dedup, healthz."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import requests
+from sqlalchemy import func, select
+
+from storage.models import EventStatus, WebhookEvent
+from tests import factories
+from tests.conftest import CHANNEL_SECRET
+
+
+def stored_events(services) -> list[WebhookEvent]:
+    with services.db.session_scope() as session:
+        return session.scalars(select(WebhookEvent).order_by(WebhookEvent.id)).all()
+
+
+def test_missing_signature_is_400_and_stores_nothing(live_bot, services, customer_id):
+    body = factories.envelope(factories.make_text_event(customer_id, "hi"))
+    assert live_bot.post(body, None).status_code == 400
+    assert stored_events(services) == []
+
+
+def test_wrong_signature_is_400_logged_without_body(live_bot, services, customer_id, caplog):
+    body = factories.envelope(factories.make_text_event(customer_id, "秘密的內容"))
+    with caplog.at_level(logging.WARNING, logger="bot.webhook"):
+        response = live_bot.post(body, factories.sign(body, "another-secret"))
+    assert response.status_code == 400
+    assert stored_events(services) == []
+    assert "invalid signature" in caplog.text
+    assert "秘密的內容" not in caplog.text
+
+
+def test_signature_is_checked_on_raw_bytes_with_chinese_and_emoji(live_bot, services, emulator, customer_id):
+    token = emulator.issue_reply_token(customer_id)
+    event = factories.make_text_event(customer_id, "你好 👋 請問營業時間？", reply_token=token)
+    # unusual spacing and escaped unicode: re-serialising this JSON would change the bytes
+    body = ('{"destination": "U0",  "events": [' + json.dumps(event, ensure_ascii=True) + "]}").encode()
+    assert live_bot.post(body, factories.sign(body, CHANNEL_SECRET)).status_code == 200
+    assert [e.payload["message"]["text"] for e in stored_events(services)] == ["你好 👋 請問營業時間？"]
+
+
+def test_body_over_one_mebibyte_is_413(live_bot, services, customer_id):
+    event = factories.make_text_event(customer_id, "x" * (1024 * 1024))
+    body = factories.envelope(event)
+    assert live_bot.post(body, factories.sign(body, CHANNEL_SECRET)).status_code == 413
+    assert stored_events(services) == []
+
+
+def test_body_that_is_not_json_is_400(live_bot, services):
+    body = b"events=1&not=json"
+    assert live_bot.post(body, factories.sign(body, CHANNEL_SECRET)).status_code == 400
+    assert stored_events(services) == []
+
+
+def test_json_that_is_not_a_line_payload_is_400(live_bot, services):
+    for body in (b'{"hello": "world"}', b"[1, 2]", b'{"events": [{"type": "message"}]}',
+                 b'{"events": "none"}'):
+        assert live_bot.post(body, factories.sign(body, CHANNEL_SECRET)).status_code == 400, body
+    assert stored_events(services) == []
+
+
+def test_verify_request_with_no_events_is_200(live_bot, services):
+    body = b'{"destination":"U0123","events":[]}'
+    assert live_bot.post(body, factories.sign(body, CHANNEL_SECRET)).status_code == 200
+    assert stored_events(services) == []
+
+
+def test_event_is_stored_with_its_metadata(live_bot, services, emulator, customer_id):
+    token = emulator.issue_reply_token(customer_id)
+    event = factories.make_text_event(customer_id, "哈囉", reply_token=token, redelivery=True)
+    assert live_bot.send(event).status_code == 200
+    [row] = stored_events(services)
+    assert row.webhook_event_id == event["webhookEventId"]
+    assert (row.event_type, row.source_type, row.source_user_id) == ("message", "user", customer_id)
+    assert row.is_redelivery is True and row.mode == "active" and row.reply_token == token
+    assert row.payload == event
+    assert row.status == EventStatus.DONE and row.received_at is not None
+
+
+def test_redelivered_event_is_stored_once_and_processed_once(live_bot, services, emulator, customer_id):
+    event = factories.make_text_event(customer_id, "哈囉", reply_token=emulator.issue_reply_token(customer_id))
+    assert live_bot.send(event).status_code == 200
+    again = dict(event, deliveryContext={"isRedelivery": True})
+    assert live_bot.send(again).status_code == 200
+    assert live_bot.send(event, again).status_code == 200
+    with services.db.session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
+    assert len(emulator.calls("/v2/bot/message/reply")) == 1
+
+
+def test_standby_events_are_stored_but_not_answered(live_bot, services, emulator, customer_id):
+    event = factories.make_text_event(customer_id, "hi", reply_token=emulator.issue_reply_token(customer_id),
+                                      mode="standby")
+    assert live_bot.send(event).status_code == 200
+    [row] = stored_events(services)
+    assert row.mode == "standby" and row.status == EventStatus.SKIPPED
+    assert emulator.calls() == []
+
+
+def test_healthz_reports_database_and_queue(live_bot, services, emulator, customer_id):
+    live_bot.send(factories.make_text_event(customer_id, "hi", reply_token=emulator.issue_reply_token(customer_id)))
+    response = requests.get(f"{live_bot.url}/healthz", timeout=5)
+    assert response.status_code == 200
+    report = response.json()
+    assert report["database"] == "ok" and report["queue"] == "ok" and report["status"] == "ok"
+    assert report["events"] == {"done": 1}
+    assert report["outbox"] == {"sent": 1}
