@@ -232,6 +232,8 @@ class EmulatorState:
         """Put the bot's messages in a chat; return LINE's sentMessages entries."""
         sent = []
         with self.lock:
+            if show:
+                self._data.loading.pop(chat_id, None)
             for message in messages:
                 entry = {"id": new_message_id()}
                 if message.get("type") in QUOTABLE_TYPES:

@@ -56,7 +56,7 @@ class EmulatorServer:
             handler = _QuietHandler if self.quiet else None
             self._server = make_server("127.0.0.1", 0, self.app, threaded=True,
                                        request_handler=handler)
-            self._thread = threading.Thread(target=self._server.serve_forever,
+            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
                                             name="line-emulator", daemon=True)
             self._thread.start()
         return self
