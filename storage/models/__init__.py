@@ -10,6 +10,14 @@ from storage.models.messages import (
     OutboundMessage,
     OutboxStatus,
 )
+from storage.models.referrals import (
+    FirstPurchase,
+    Referral,
+    ReferralAttempt,
+    ReferralCampaign,
+    ReferralCode,
+    Reward,
+)
 
 __all__ = [
     "Base",
@@ -22,4 +30,10 @@ __all__ = [
     "OutboundMessage",
     "OutboxStatus",
     "WebhookEvent",
+    "FirstPurchase",
+    "Referral",
+    "ReferralAttempt",
+    "ReferralCampaign",
+    "ReferralCode",
+    "Reward",
 ]
