@@ -81,7 +81,7 @@ class Catalogue:
 
 
 class Translator:
-    """The catalogue in one language: ``t("welcome", name=...)``."""
+    """The catalogue in one language: ``t("welcome.new", name=...)``."""
 
     def __init__(self, catalogue: Catalogue, language: str) -> None:
         self.catalogue = catalogue

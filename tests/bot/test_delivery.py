@@ -1,0 +1,127 @@
+"""Outbox delivery: replies first, pushes with a stable retry key, retries, LINE's refusals."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot import tasks
+from storage.base import utcnow
+from storage.models import DeliveryKind, OutboundMessage, OutboxStatus
+from tests import factories
+
+MONTHLY = {"message": "You have reached your monthly limit."}
+
+
+def outbound_rows(services) -> list[OutboundMessage]:
+    with services.db.session_scope() as session:
+        return session.scalars(select(OutboundMessage).order_by(OutboundMessage.id)).all()
+
+
+def delivered(emulator, chat_id) -> list[dict]:
+    return emulator.messages(chat_id)
+
+
+def test_push_fails_twice_then_succeeds_once_with_the_same_retry_key(live_bot, services, emulator, customer_id):
+    emulator.inject_fault(status=500, count=2, path="/v2/bot/message/push")
+    live_bot.send(factories.make_text_event(customer_id, "沒有回覆權杖的訊息"))
+    calls = emulator.calls("/v2/bot/message/push")
+    assert [c["status"] for c in calls] == [500, 500, 200]
+    assert len({c["retryKey"] for c in calls}) == 1 and calls[0]["retryKey"]
+    assert len(delivered(emulator, customer_id)) == 1
+    [row] = outbound_rows(services)
+    assert row.status == OutboxStatus.SENT and row.attempts == 3 and row.retry_key == calls[0]["retryKey"]
+
+
+def test_rate_limited_push_is_retried(live_bot, services, emulator, customer_id):
+    emulator.inject_fault(status=429, count=1, path="/v2/bot/message/push")
+    live_bot.send(factories.make_text_event(customer_id, "hello"))
+    assert [c["status"] for c in emulator.calls("/v2/bot/message/push")] == [429, 200]
+    assert len(delivered(emulator, customer_id)) == 1
+
+
+def test_monthly_limit_is_reported_not_retried(live_bot, services, emulator, customer_id, runner):
+    emulator.inject_fault(status=429, count=5, body=MONTHLY, path="/v2/bot/message/push")
+    live_bot.send(factories.make_text_event(customer_id, "hello"))
+    assert len(emulator.calls("/v2/bot/message/push")) == 1
+    [row] = outbound_rows(services)
+    assert row.status == OutboxStatus.QUOTA_EXCEEDED and "monthly limit" in row.last_error
+    result = runner.invoke(args=["queue", "failed"])
+    assert f"#{row.id} push" in result.output and "quota_exceeded" in result.output
+
+
+def test_permanent_refusal_is_marked_failed_with_lines_reason(live_bot, services, emulator, customer_id):
+    body = {"message": "The property, 'to', in the request body is invalid (line -, column -)"}
+    emulator.inject_fault(status=400, count=1, body=body, path="/v2/bot/message/push")
+    live_bot.send(factories.make_text_event(customer_id, "hello"))
+    assert len(emulator.calls("/v2/bot/message/push")) == 1
+    [row] = outbound_rows(services)
+    assert row.status == OutboxStatus.FAILED and "'to'" in row.last_error and "400" in row.last_error
+
+
+def test_retries_stop_after_the_maximum_attempts(live_bot, services, emulator, customer_id):
+    emulator.inject_fault(status=503, count=50, path="/v2/bot/message/push")
+    live_bot.send(factories.make_text_event(customer_id, "hello"))
+    attempts = services.settings.delivery_max_attempts
+    assert len(emulator.calls("/v2/bot/message/push")) == attempts
+    [row] = outbound_rows(services)
+    assert row.status == OutboxStatus.FAILED and row.attempts == attempts
+
+
+@pytest.fixture
+def settings_overrides():
+    return {"line_timeout_seconds": 0.5}
+
+
+def test_timed_out_push_is_retried_and_lines_409_counts_as_delivered(live_bot, services, emulator, customer_id):
+    # LINE handles the slow request after our client gave up: the retry must not show it twice
+    services.settings = dataclasses.replace(services.settings, retry_base_seconds=1.0)
+    emulator.inject_fault(delay=1.0, count=1, path="/v2/bot/message/push")
+    live_bot.send(factories.make_text_event(customer_id, "hello"))
+    [row] = outbound_rows(services)
+    assert row.status == OutboxStatus.PENDING and row.maybe_delivered and "TimeoutError" in row.last_error
+    time.sleep(1.3)  # the emulator finishes the call our client abandoned
+    services.clock = lambda: utcnow() + timedelta(minutes=5)
+    assert tasks.sweep(services) == (0, 1)
+    calls = emulator.calls("/v2/bot/message/push")
+    assert [c["status"] for c in calls] == [200, 409]
+    assert {c["retryKey"] for c in calls} == {row.retry_key}
+    assert len(delivered(emulator, customer_id)) == 1
+    [row] = outbound_rows(services)
+    assert row.status == OutboxStatus.SENT and row.line_request_id == calls[0]["requestId"]
+
+
+def test_reply_is_used_when_the_token_is_fresh(live_bot, services, emulator, customer_id):
+    live_bot.send(factories.make_text_event(customer_id, "hi", reply_token=emulator.issue_reply_token(customer_id)))
+    assert len(emulator.calls("/v2/bot/message/reply")) == 1 and emulator.calls("/v2/bot/message/push") == []
+    [row] = outbound_rows(services)
+    assert row.kind == DeliveryKind.REPLY and row.status == OutboxStatus.SENT
+
+
+def test_expired_reply_token_falls_back_to_push_without_calling_reply(live_bot, services, emulator, customer_id):
+    old = int((time.time() - 120) * 1000)
+    token = emulator.issue_reply_token(customer_id)
+    live_bot.send(factories.make_text_event(customer_id, "hi", reply_token=token, timestamp_ms=old))
+    assert emulator.calls("/v2/bot/message/reply") == []
+    assert len(emulator.calls("/v2/bot/message/push")) == 1
+    [row] = outbound_rows(services)
+    assert row.kind == DeliveryKind.PUSH and row.status == OutboxStatus.SENT
+
+
+def test_refused_reply_token_on_first_attempt_falls_back_to_push(live_bot, services, emulator, customer_id):
+    live_bot.send(factories.make_text_event(customer_id, "hi", reply_token="never-issued-token"))
+    assert [c["status"] for c in emulator.calls("/v2/bot/message/reply")] == [400]
+    assert [c["status"] for c in emulator.calls("/v2/bot/message/push")] == [200]
+    assert len(delivered(emulator, customer_id)) == 1
+
+
+def test_reply_after_a_server_error_is_retried_with_the_same_token(live_bot, services, emulator, customer_id):
+    emulator.inject_fault(status=500, count=1, path="/v2/bot/message/reply")
+    live_bot.send(factories.make_text_event(customer_id, "hi", reply_token=emulator.issue_reply_token(customer_id)))
+    assert [c["status"] for c in emulator.calls("/v2/bot/message/reply")] == [500, 200]
+    assert emulator.calls("/v2/bot/message/push") == []
+    assert len(delivered(emulator, customer_id)) == 1

@@ -1,0 +1,152 @@
+"""Crash recovery: the sweep finishes what a killed web or worker process left, exactly once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from bot import dispatch, tasks
+from storage import events, outbox
+from storage.base import utcnow
+from storage.models import Customer, EventStatus, OutboundMessage, OutboxStatus, WebhookEvent
+from tests import factories
+
+
+def later(minutes: float):
+    return lambda: utcnow() + timedelta(minutes=minutes)
+
+
+def event_rows(services) -> list[WebhookEvent]:
+    with services.db.session_scope() as session:
+        return session.scalars(select(WebhookEvent).order_by(WebhookEvent.id)).all()
+
+
+class BrokenQueue:
+    """A queue that is down: the webhook must still store the event and answer 200."""
+
+    def process_event(self, event_id):
+        raise ConnectionError("queue is down")
+
+    def deliver(self, outbound_id, delay=0.0):
+        raise ConnectionError("queue is down")
+
+
+def test_event_stored_but_never_enqueued_is_processed_by_the_sweep(live_bot, services, emulator, customer_id):
+    queue, services.queue = services.queue, BrokenQueue()
+    response = live_bot.send(factories.make_text_event(customer_id, "hi"))
+    services.queue = queue
+    assert response.status_code == 200
+    assert [e.status for e in event_rows(services)] == [EventStatus.RECEIVED]
+    assert tasks.sweep(services) == (0, 0)  # too fresh: the worker may still be on its way
+    services.clock = later(2)
+    assert tasks.sweep(services) == (1, 0)
+    assert [e.status for e in event_rows(services)] == [EventStatus.DONE]
+    assert len(emulator.messages(customer_id)) == 1
+    assert tasks.sweep(services) == (0, 0)
+
+
+def test_event_claimed_by_a_dead_worker_is_taken_over_after_its_lease(live_bot, services, emulator, customer_id):
+    queue, services.queue = services.queue, BrokenQueue()
+    live_bot.send(factories.make_text_event(customer_id, "hi"))
+    services.queue = queue
+    [row] = event_rows(services)
+    with services.db.session_scope() as session:  # a worker claims it, then is killed
+        assert events.claim_event(session, event_id=row.id, now=utcnow(), lease=dispatch.LEASE) is not None
+    assert dispatch.process_event(services, row.id) == []  # the lease is live: hands off
+    services.clock = later(0.5)
+    assert tasks.sweep(services) == (0, 0)
+    services.clock = later(2)
+    assert tasks.sweep(services) == (1, 0)
+    [row] = event_rows(services)
+    assert row.status == EventStatus.DONE and row.attempts == 2
+    assert len(emulator.messages(customer_id)) == 1
+
+
+def test_handler_crash_rolls_back_everything_and_the_retry_succeeds_once(live_bot, services, emulator, customer_id):
+    crashes = []
+
+    def crash_once(ctx, event):
+        if not crashes:
+            crashes.append(event.id)
+            raise RuntimeError("worker died mid-event")
+        return None
+
+    services.router.on_message(0, crash_once)
+    live_bot.send(factories.make_text_event(customer_id, "hi"))
+    [row] = event_rows(services)
+    assert row.status == EventStatus.PROCESSING and "worker died" in row.error
+    with services.db.session_scope() as session:  # the half-done unit of work left nothing behind
+        assert session.scalar(select(func.count()).select_from(Customer)) == 0
+        assert session.scalar(select(func.count()).select_from(OutboundMessage)) == 0
+    services.clock = later(2)
+    assert tasks.sweep(services) == (1, 0)
+    [row] = event_rows(services)
+    assert row.status == EventStatus.DONE and row.attempts == 2
+    assert len(emulator.messages(customer_id)) == 1
+
+
+def test_event_failing_every_time_is_marked_failed_not_retried_forever(live_bot, services, emulator, customer_id):
+    def always_crash(ctx, event):
+        raise RuntimeError("bug")
+
+    services.router.on_message(0, always_crash)
+    live_bot.send(factories.make_text_event(customer_id, "hi"))
+    for minutes in (2, 4, 6):
+        services.clock = later(minutes)
+        tasks.sweep(services)
+    [row] = event_rows(services)
+    assert row.status == EventStatus.FAILED and row.attempts == dispatch.MAX_EVENT_ATTEMPTS
+    services.clock = later(10)
+    assert tasks.sweep(services) == (0, 0)
+
+
+def _crash_after_sending(services, kind_filter=None) -> OutboundMessage:
+    """Claim the row and send it as a worker would, then 'die' before recording the result."""
+    with services.db.session_scope() as session:
+        row = session.scalars(select(OutboundMessage)).one()
+        row.status, row.next_attempt_at = OutboxStatus.PENDING, utcnow()
+    with services.db.session_scope() as session:
+        row = outbox.claim_outbound(session, outbound_id=row.id, now=utcnow(), lease=timedelta(seconds=30))
+        snapshot = (row.kind, row.recipient, row.reply_token, list(row.messages), row.retry_key)
+    kind, recipient, token, messages, key = snapshot
+    if kind == "reply":
+        assert services.line.reply(reply_token=token, messages=messages).delivered
+    else:
+        assert services.line.push(to=recipient, messages=messages, retry_key=key).delivered
+    return row
+
+
+def test_push_sent_just_before_a_crash_is_not_sent_twice(live_bot, services, emulator, customer_id):
+    queue, services.queue = services.queue, BrokenQueue()
+    live_bot.send(factories.make_text_event(customer_id, "hi"))
+    services.queue = queue
+    with services.db.session_scope() as session:
+        event = session.scalars(select(WebhookEvent)).one()
+    services.clock = utcnow
+    assert dispatch.process_event(services, event.id)  # writes the outbox row, delivery not run
+    _crash_after_sending(services)
+    services.clock = later(2)
+    assert tasks.sweep(services) == (0, 1)
+    assert [c["status"] for c in emulator.calls("/v2/bot/message/push")] == [200, 409]
+    assert len(emulator.messages(customer_id)) == 1
+    with services.db.session_scope() as session:
+        assert session.scalars(select(OutboundMessage)).one().status == OutboxStatus.SENT
+
+
+def test_reply_sent_just_before_a_crash_is_not_repeated_by_push(live_bot, services, emulator, customer_id):
+    token = emulator.issue_reply_token(customer_id)
+    queue, services.queue = services.queue, BrokenQueue()
+    live_bot.send(factories.make_text_event(customer_id, "hi", reply_token=token))
+    services.queue = queue
+    with services.db.session_scope() as session:
+        event = session.scalars(select(WebhookEvent)).one()
+    assert dispatch.process_event(services, event.id)
+    _crash_after_sending(services)
+    services.clock = later(0.6)  # lease over, reply token still fresh by our clock
+    assert tasks.sweep(services) == (0, 1)
+    assert emulator.calls("/v2/bot/message/push") == []
+    assert len(emulator.messages(customer_id)) == 1
+    with services.db.session_scope() as session:
+        row = session.scalars(select(OutboundMessage)).one()
+    assert row.status == OutboxStatus.FAILED and "unknown outcome" in row.last_error
