@@ -18,6 +18,16 @@ from storage.models.referrals import (
     ReferralCode,
     Reward,
 )
+from storage.models.surveys import (
+    EntrySource,
+    ResponseState,
+    Survey,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyOptOut,
+    SurveyResponse,
+    SurveyVersion,
+)
 
 __all__ = [
     "Base",
@@ -36,4 +46,12 @@ __all__ = [
     "ReferralCampaign",
     "ReferralCode",
     "Reward",
+    "EntrySource",
+    "ResponseState",
+    "Survey",
+    "SurveyAnswer",
+    "SurveyInvitation",
+    "SurveyOptOut",
+    "SurveyResponse",
+    "SurveyVersion",
 ]
