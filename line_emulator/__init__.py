@@ -16,8 +16,7 @@ __all__ = ["EmulatorConfig", "create_app"]
 def create_app(config: EmulatorConfig | None = None) -> Flask:
     """Build one emulator app; each app has its own in-memory state."""
     if config is None:
-        config = EmulatorConfig(channel_secret="emulator-secret",
-                                access_token="emulator-token-" + new_user_id()[1:])
+        config = EmulatorConfig(channel_secret="emulator-secret", access_token="emulator-token-" + new_user_id()[1:])
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]

@@ -5,19 +5,31 @@ from __future__ import annotations
 import argparse
 import os
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from line_emulator import EmulatorConfig, create_app
 
 
+class PollQuietHandler(WSGIRequestHandler):
+    """Access log without the chat page's polling, which would drown everything else."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Log the request unless it is a successful poll."""
+        if str(code) == "200" and self.path.startswith("/_emulator/conversation"):
+            return
+        super().log_request(code, size)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Read options; secrets fall back to the bot's own environment variables."""
-    parser = argparse.ArgumentParser(prog="python -m line_emulator",
-                                     description="Local LINE Messaging API emulator.")
+    parser = argparse.ArgumentParser(prog="python -m line_emulator", description="Local LINE Messaging API emulator.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5100)
-    parser.add_argument("--webhook-url", default=os.environ.get("LINE_EMULATOR_WEBHOOK_URL"),
-                        help="the bot's callback URL, e.g. http://127.0.0.1:5000/callback")
+    parser.add_argument(
+        "--webhook-url",
+        default=os.environ.get("LINE_EMULATOR_WEBHOOK_URL"),
+        help="the bot's callback URL, e.g. http://127.0.0.1:5000/callback",
+    )
     parser.add_argument("--channel-secret", default=os.environ.get("LINE_CHANNEL_SECRET"))
     parser.add_argument("--access-token", default=os.environ.get("LINE_CHANNEL_ACCESS_TOKEN"))
     parser.add_argument("--reply-token-ttl", type=float, default=60.0)
@@ -25,25 +37,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--bot-user-id", default=None)
     args = parser.parse_args(argv)
     if not args.channel_secret or not args.access_token:
-        parser.error("give --channel-secret and --access-token "
-                     "(or set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN)")
+        parser.error(
+            "give --channel-secret and --access-token (or set LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN)"
+        )
     return args
 
 
 def main(argv: list[str] | None = None) -> None:
     """Serve the emulator until interrupted."""
     args = parse_args(argv)
-    config = EmulatorConfig(channel_secret=args.channel_secret, access_token=args.access_token,
-                            webhook_url=args.webhook_url, reply_token_ttl=args.reply_token_ttl,
-                            monthly_limit=args.monthly_limit)
+    config = EmulatorConfig(
+        channel_secret=args.channel_secret,
+        access_token=args.access_token,
+        webhook_url=args.webhook_url,
+        reply_token_ttl=args.reply_token_ttl,
+        monthly_limit=args.monthly_limit,
+    )
     if args.bot_user_id:
         config.bot_user_id = args.bot_user_id
-    server = make_server(args.host, args.port, create_app(config), threaded=True)
+    server = make_server(args.host, args.port, create_app(config), threaded=True, request_handler=PollQuietHandler)
     base = f"http://{args.host}:{server.server_port}"
     print(f"LINE emulator running. Chat page: {base}/", flush=True)
     print(f"  Messaging API host for the bot: {base}", flush=True)
-    print(f"  Webhooks go to: {args.webhook_url or '(not set; PUT /_emulator/webhook-url)'}",
-          flush=True)
+    print(f"  Webhooks go to: {args.webhook_url or '(not set; PUT /_emulator/webhook-url)'}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -91,9 +91,13 @@ def upsert_user() -> Response | tuple[Response, int]:
         return bad_request("userId must look like a LINE user ID: 'U' and 32 lowercase hex digits")
     following = body.get("following")
     user = emulator_state().upsert_user(
-        user_id, displayName=body.get("displayName"), pictureUrl=body.get("pictureUrl"),
-        language=body.get("language"), statusMessage=body.get("statusMessage"),
-        following=None if following is None else bool(following))
+        user_id,
+        displayName=body.get("displayName"),
+        pictureUrl=body.get("pictureUrl"),
+        language=body.get("language"),
+        statusMessage=body.get("statusMessage"),
+        following=None if following is None else bool(following),
+    )
     return jsonify(user)
 
 
@@ -126,8 +130,9 @@ def conversation() -> Response | tuple[Response, int]:
         return bad_request("chatId is required")
     since = request.args.get("since", default=0, type=int)
     state = emulator_state()
-    return jsonify({"entries": state.timeline(chat_id, since, include_user=True),
-                    "loadingUntil": state.loading_until(chat_id)})
+    return jsonify(
+        {"entries": state.timeline(chat_id, since, include_user=True), "loadingUntil": state.loading_until(chat_id)}
+    )
 
 
 @bp.get("/quota")

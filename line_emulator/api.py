@@ -15,8 +15,7 @@ MONTHLY_LIMIT = "You have reached your monthly limit."
 
 def _invalid_property(name: str) -> Outcome:
     """Answer LINE's error for a malformed ID property."""
-    return error(400, f"The property, '{name}', in the request body is invalid "
-                      "(line: -, column: -)")
+    return error(400, f"The property, '{name}', in the request body is invalid (line: -, column: -)")
 
 
 def _checked_messages(call: Call, extra: list[dict[str, str]] | None = None) -> Outcome | None:
@@ -76,8 +75,9 @@ def multicast(call: Call) -> Outcome:
     if call.state.would_exceed(len(recipients)):
         return error(429, MONTHLY_LIMIT)
     for user_id in recipients:
-        call.state.deliver(user_id, "multicast", call.body["messages"], call.request_id,
-                           show=call.state.is_following(user_id))
+        call.state.deliver(
+            user_id, "multicast", call.body["messages"], call.request_id, show=call.state.is_following(user_id)
+        )
     call.state.consume_quota(len(recipients))
     return Outcome(200, {})
 
@@ -112,16 +112,16 @@ def loading_start(call: Call) -> Outcome:
     """Show the loading animation in a one-on-one chat."""
     chat_id = call.body.get("chatId")
     if not chat_id:
-        return error(400, "The request body has 1 error(s)",
-                     [{"message": "must be specified", "property": "chatId"}])
+        return error(400, "The request body has 1 error(s)", [{"message": "must be specified", "property": "chatId"}])
     if not is_user_id(chat_id):
         return _invalid_property("chatId")
     seconds = call.body.get("loadingSeconds", 20)
-    if not isinstance(seconds, int) or isinstance(seconds, bool) \
-            or not 5 <= seconds <= 60 or seconds % 5:
-        return error(400, "The request body has 1 error(s)",
-                     [{"message": "must be a multiple of 5 between 5 and 60",
-                       "property": "loadingSeconds"}])
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or not 5 <= seconds <= 60 or seconds % 5:
+        return error(
+            400,
+            "The request body has 1 error(s)",
+            [{"message": "must be a multiple of 5 between 5 and 60", "property": "loadingSeconds"}],
+        )
     call.state.start_loading(chat_id, seconds)
     return Outcome(202, {})
 
@@ -146,9 +146,11 @@ def _profile(call: Call, user_id: str, *, need_following: bool) -> Outcome:
     user = call.state.get_user(user_id)
     if user is None or (need_following and not user["following"]):
         return error(404, "Not found")
-    body = {"userId": user["userId"], "displayName": user["displayName"],
-            "pictureUrl": user["pictureUrl"] or url_for("static", filename="avatar.svg",
-                                                        _external=True)}
+    body = {
+        "userId": user["userId"],
+        "displayName": user["displayName"],
+        "pictureUrl": user["pictureUrl"] or url_for("static", filename="avatar.svg", _external=True),
+    }
     if need_following:
         body["language"] = user["language"]
         if user["statusMessage"]:

@@ -14,5 +14,4 @@ bp = Blueprint("emulator_chat", __name__)
 def chat_page() -> str:
     """Serve the single-page chat UI."""
     state = emulator_state()
-    return render_template("chat.html", webhook_url=state.webhook_url or "",
-                           bot_user_id=state.config.bot_user_id)
+    return render_template("chat.html", webhook_url=state.webhook_url or "", bot_user_id=state.config.bot_user_id)

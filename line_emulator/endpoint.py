@@ -16,10 +16,13 @@ from line_emulator.config import EmulatorConfig
 from line_emulator.ids import is_retry_key, new_request_id
 from line_emulator.state import EmulatorState
 
-AUTH_FAILED = ("Authentication failed. Confirm that the access token in the authorization "
-               "header is valid.")
-RETRY_KEY_PATHS = {"/v2/bot/message/push", "/v2/bot/message/multicast",
-                   "/v2/bot/message/narrowcast", "/v2/bot/message/broadcast"}
+AUTH_FAILED = "Authentication failed. Confirm that the access token in the authorization header is valid."
+RETRY_KEY_PATHS = {
+    "/v2/bot/message/push",
+    "/v2/bot/message/multicast",
+    "/v2/bot/message/narrowcast",
+    "/v2/bot/message/broadcast",
+}
 EXTENSION = "line_emulator"
 
 
@@ -68,7 +71,8 @@ def line_endpoint(handler: Handler) -> Callable[..., Response]:
         request_id = new_request_id()
         auth = request.headers.get("Authorization")
         auth_valid = auth is not None and hmac.compare_digest(
-            auth.encode(), f"Bearer {state.config.access_token}".encode())
+            auth.encode(), f"Bearer {state.config.access_token}".encode()
+        )
         fault = state.take_fault(request.path)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
@@ -76,15 +80,22 @@ def line_endpoint(handler: Handler) -> Callable[..., Response]:
             outcome = Outcome(fault.status, dict(fault.body or {}))
         else:
             outcome = _handle(state, handler, kwargs, request_id, auth_valid)
-        state.record_call({
-            "at": time.time(), "method": request.method, "path": request.path,
-            "query": request.query_string.decode("utf-8", "replace"),
-            "retryKey": request.headers.get("X-Line-Retry-Key"),
-            "authPresent": auth is not None, "authValid": auth_valid,
-            "requestId": request_id, "requestBody": _logged_body(),
-            "status": outcome.status, "responseBody": outcome.body,
-            "fault": fault is not None and fault.status is not None,
-        })
+        state.record_call(
+            {
+                "at": time.time(),
+                "method": request.method,
+                "path": request.path,
+                "query": request.query_string.decode("utf-8", "replace"),
+                "retryKey": request.headers.get("X-Line-Retry-Key"),
+                "authPresent": auth is not None,
+                "authValid": auth_valid,
+                "requestId": request_id,
+                "requestBody": _logged_body(),
+                "status": outcome.status,
+                "responseBody": outcome.body,
+                "fault": fault is not None and fault.status is not None,
+            }
+        )
         response = jsonify(outcome.body)
         response.status_code = outcome.status
         response.headers["X-Line-Request-Id"] = request_id
@@ -94,8 +105,9 @@ def line_endpoint(handler: Handler) -> Callable[..., Response]:
     return view
 
 
-def _handle(state: EmulatorState, handler: Handler, kwargs: dict[str, Any],
-            request_id: str, auth_valid: bool) -> Outcome:
+def _handle(
+    state: EmulatorState, handler: Handler, kwargs: dict[str, Any], request_id: str, auth_valid: bool
+) -> Outcome:
     """Run LINE's checks, then the handler, honouring the retry key atomically."""
     if not auth_valid:
         return error(401, AUTH_FAILED)
@@ -129,11 +141,9 @@ def _parse_body() -> tuple[dict[str, Any], Outcome | None]:
     try:
         body = json.loads(raw)
     except json.JSONDecodeError as exc:
-        return {}, error(400, "The request body could not be parsed as JSON "
-                              f"(line: {exc.lineno}, column: {exc.colno})")
+        return {}, error(400, f"The request body could not be parsed as JSON (line: {exc.lineno}, column: {exc.colno})")
     if not isinstance(body, dict):
-        return {}, error(400, "The request body has 1 error(s)",
-                         [{"message": "must be an object", "property": ""}])
+        return {}, error(400, "The request body has 1 error(s)", [{"message": "must be an object", "property": ""}])
     return body, None
 
 

@@ -110,8 +110,9 @@ class EmulatorState:
         with self.lock:
             self._data.calls.clear()
 
-    def add_fault(self, status: int | None, count: int, body: dict[str, Any] | None,
-                  path: str | None, delay: float | None) -> Fault:
+    def add_fault(
+        self, status: int | None, count: int, body: dict[str, Any] | None, path: str | None, delay: float | None
+    ) -> Fault:
         """Queue a fault for the next count calls whose path starts with path."""
         if status is not None and body is None:
             body = RATE_LIMIT_BODY if status == 429 else {"message": "Internal server error"}
@@ -146,9 +147,15 @@ class EmulatorState:
         with self.lock:
             user = self._data.users.get(user_id)
             if user is None:
-                user = {"userId": user_id, "displayName": "User " + user_id[-4:],
-                        "pictureUrl": None, "language": "zh-TW", "statusMessage": None,
-                        "following": True, "blocked": False}
+                user = {
+                    "userId": user_id,
+                    "displayName": "User " + user_id[-4:],
+                    "pictureUrl": None,
+                    "language": "zh-TW",
+                    "statusMessage": None,
+                    "following": True,
+                    "blocked": False,
+                }
                 self._data.users[user_id] = user
             user.update({k: v for k, v in fields.items() if v is not None})
             return dict(user)
@@ -227,8 +234,9 @@ class EmulatorState:
         with self.lock:
             self._data.retry_keys[key.lower()] = AcceptedKey(request_id, time.monotonic(), sent)
 
-    def deliver(self, chat_id: str, via: str, messages: list[dict[str, Any]],
-                request_id: str, show: bool = True) -> list[dict[str, str]]:
+    def deliver(
+        self, chat_id: str, via: str, messages: list[dict[str, Any]], request_id: str, show: bool = True
+    ) -> list[dict[str, str]]:
         """Put the bot's messages in a chat; return LINE's sentMessages entries."""
         sent = []
         with self.lock:
@@ -240,16 +248,17 @@ class EmulatorState:
                     entry["quoteToken"] = new_quote_token()
                 sent.append(entry)
                 if show:
-                    self._append(chat_id, {"via": via, "id": entry["id"], "requestId": request_id,
-                                           "message": copy.deepcopy(message)})
+                    self._append(
+                        chat_id,
+                        {"via": via, "id": entry["id"], "requestId": request_id, "message": copy.deepcopy(message)},
+                    )
         return sent
 
     def add_user_entry(self, chat_id: str, user_id: str | None, via: str, **extra: Any) -> dict[str, Any]:
         """Put something the user did (message, follow, ...) in the chat's timeline."""
         with self.lock:
             name = self.ensure_user(user_id)["displayName"] if user_id else None
-            return self._append(chat_id, {"via": via, "userId": user_id, "displayName": name,
-                                          **extra})
+            return self._append(chat_id, {"via": via, "userId": user_id, "displayName": name, **extra})
 
     def _append(self, chat_id: str, entry: dict[str, Any]) -> dict[str, Any]:
         """Number and store one timeline entry; caller holds the lock."""
@@ -260,9 +269,11 @@ class EmulatorState:
     def timeline(self, chat_id: str, since: int = 0, include_user: bool = False) -> list[dict]:
         """Return a chat's entries after seq since; the bot's messages only unless include_user."""
         with self.lock:
-            return [copy.deepcopy(e) for e in self._data.timeline
-                    if e["chatId"] == chat_id and e["seq"] > since
-                    and (include_user or e["via"] not in ("user", "event"))]
+            return [
+                copy.deepcopy(e)
+                for e in self._data.timeline
+                if e["chatId"] == chat_id and e["seq"] > since and (include_user or e["via"] not in ("user", "event"))
+            ]
 
     def start_loading(self, chat_id: str, seconds: int) -> None:
         """Show the loading animation in a chat for some seconds."""
@@ -290,8 +301,7 @@ class EmulatorState:
         with self.lock:
             return {"monthlyLimit": self.monthly_limit, "totalUsage": self._data.total_usage}
 
-    def set_quota(self, monthly_limit: int | None, total_usage: int | None,
-                  change_limit: bool) -> None:
+    def set_quota(self, monthly_limit: int | None, total_usage: int | None, change_limit: bool) -> None:
         """Set the monthly limit and/or the usage so far."""
         with self.lock:
             if change_limit:

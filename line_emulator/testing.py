@@ -54,10 +54,10 @@ class EmulatorServer:
         """Start serving; return self."""
         if self._server is None:
             handler = _QuietHandler if self.quiet else None
-            self._server = make_server("127.0.0.1", 0, self.app, threaded=True,
-                                       request_handler=handler)
-            self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
-                                            name="line-emulator", daemon=True)
+            self._server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=handler)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, args=(0.05,), name="line-emulator", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -90,8 +90,7 @@ class EmulatorClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         """Call an admin endpoint and return its JSON, raising on HTTP errors."""
-        response = requests.request(method, f"{self.url}/_emulator{path}",
-                                    timeout=self.timeout, **kwargs)
+        response = requests.request(method, f"{self.url}/_emulator{path}", timeout=self.timeout, **kwargs)
         response.raise_for_status()
         return response.json()
 
@@ -107,13 +106,17 @@ class EmulatorClient:
         """Forget calls, faults, tokens, retry keys, users, messages and quota usage."""
         self._request("POST", "/reset")
 
-    def inject_fault(self, status: int | None = None, count: int = 1,
-                     body: dict[str, Any] | None = None, path: str | None = None,
-                     delay: float | None = None) -> dict[str, Any]:
+    def inject_fault(
+        self,
+        status: int | None = None,
+        count: int = 1,
+        body: dict[str, Any] | None = None,
+        path: str | None = None,
+        delay: float | None = None,
+    ) -> dict[str, Any]:
         """Make the next count matching API calls fail with status and/or wait delay seconds."""
         spec = {"status": status, "count": count, "body": body, "path": path, "delay": delay}
-        return self._request("POST", "/faults", json={k: v for k, v in spec.items()
-                                                      if v is not None})
+        return self._request("POST", "/faults", json={k: v for k, v in spec.items() if v is not None})
 
     def faults(self) -> list[dict[str, Any]]:
         """Pending faults."""
@@ -123,12 +126,26 @@ class EmulatorClient:
         """Drop pending faults."""
         self._request("DELETE", "/faults")
 
-    def add_user(self, user_id: str, display_name: str, language: str = "zh-TW",
-                 picture_url: str | None = None, following: bool = True) -> dict[str, Any]:
+    def add_user(
+        self,
+        user_id: str,
+        display_name: str,
+        language: str = "zh-TW",
+        picture_url: str | None = None,
+        following: bool = True,
+    ) -> dict[str, Any]:
         """Register or update a user profile."""
-        return self._request("POST", "/users", json={
-            "userId": user_id, "displayName": display_name, "language": language,
-            "pictureUrl": picture_url, "following": following})
+        return self._request(
+            "POST",
+            "/users",
+            json={
+                "userId": user_id,
+                "displayName": display_name,
+                "language": language,
+                "pictureUrl": picture_url,
+                "following": following,
+            },
+        )
 
     def users(self) -> list[dict[str, Any]]:
         """Known users."""
@@ -144,15 +161,13 @@ class EmulatorClient:
 
     def texts(self, chat_id: str, since: int = 0) -> list[str]:
         """Just the texts of the bot's text messages in a chat."""
-        return [m["message"]["text"] for m in self.messages(chat_id, since)
-                if m["message"].get("type") == "text"]
+        return [m["message"]["text"] for m in self.messages(chat_id, since) if m["message"].get("type") == "text"]
 
     def quota(self) -> dict[str, Any]:
         """The monthly limit and usage."""
         return self._request("GET", "/quota")
 
-    def set_quota(self, monthly_limit: int | None | object = KEEP,
-                  total_usage: int | None = None) -> dict[str, Any]:
+    def set_quota(self, monthly_limit: int | None | object = KEEP, total_usage: int | None = None) -> dict[str, Any]:
         """Set the monthly limit (None = unlimited; omitted = unchanged) and/or usage so far."""
         spec: dict[str, Any] = {}
         if monthly_limit is not KEEP:
@@ -171,26 +186,34 @@ class EmulatorClient:
 
     def _send(self, kind: str, spec: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Have the emulator send a webhook; return the bot's status and the event."""
-        response = requests.post(f"{self.url}/_emulator/webhook/{kind}",
-                                 json={k: v for k, v in spec.items() if v is not None},
-                                 timeout=self.timeout)
+        response = requests.post(
+            f"{self.url}/_emulator/webhook/{kind}",
+            json={k: v for k, v in spec.items() if v is not None},
+            timeout=self.timeout,
+        )
         if response.status_code == 502:
             raise WebhookDeliveryError(response.json().get("error"))
         response.raise_for_status()
         answer = response.json()
         return answer["status"], answer["event"]
 
-    def send_text(self, user_id: str, text: str,
-                  group_id: str | None = None) -> tuple[int, dict[str, Any]]:
+    def send_text(self, user_id: str, text: str, group_id: str | None = None) -> tuple[int, dict[str, Any]]:
         """The user sends text (in a group if group_id); returns (bot status, event)."""
         return self._send("text", {"userId": user_id, "text": text, "groupId": group_id})
 
-    def send_postback(self, user_id: str, data: str, group_id: str | None = None,
-                      display_text: str | None = None,
-                      params: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    def send_postback(
+        self,
+        user_id: str,
+        data: str,
+        group_id: str | None = None,
+        display_text: str | None = None,
+        params: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, Any]]:
         """The user taps a postback action; returns (bot status, event)."""
-        return self._send("postback", {"userId": user_id, "data": data, "groupId": group_id,
-                                       "displayText": display_text, "params": params})
+        return self._send(
+            "postback",
+            {"userId": user_id, "data": data, "groupId": group_id, "displayText": display_text, "params": params},
+        )
 
     def follow(self, user_id: str) -> tuple[int, dict[str, Any]]:
         """The user adds the bot as a friend; returns (bot status, event)."""

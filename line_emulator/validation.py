@@ -5,10 +5,18 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-MESSAGE_TYPES = {"text", "textV2", "sticker", "image", "video", "audio", "location",
-                 "imagemap", "template", "flex"}
-ACTION_TYPES = {"message", "postback", "uri", "datetimepicker", "camera", "cameraRoll",
-                "location", "richmenuswitch", "clipboard"}
+MESSAGE_TYPES = {"text", "textV2", "sticker", "image", "video", "audio", "location", "imagemap", "template", "flex"}
+ACTION_TYPES = {
+    "message",
+    "postback",
+    "uri",
+    "datetimepicker",
+    "camera",
+    "cameraRoll",
+    "location",
+    "richmenuswitch",
+    "clipboard",
+}
 REQUIRED = {
     "text": ("text",),
     "textV2": ("text",),
@@ -40,8 +48,7 @@ def grapheme_length(text: str) -> int:
         if char == "\u200d":
             joined = True
             continue
-        if unicodedata.combining(char) or 0xFE00 <= ord(char) <= 0xFE0F \
-                or 0x1F3FB <= ord(char) <= 0x1F3FF:
+        if unicodedata.combining(char) or 0xFE00 <= ord(char) <= 0xFE0F or 0x1F3FB <= ord(char) <= 0x1F3FF:
             continue
         if not joined:
             count += 1
@@ -80,17 +87,18 @@ def _validate_message(message: object, prop: str) -> list[Detail]:
         return [{"message": "must be an object", "property": prop}]
     kind = message.get("type")
     if kind not in MESSAGE_TYPES:
-        return [{"message": "must be one of " + ", ".join(sorted(MESSAGE_TYPES)),
-                 "property": f"{prop}.type"}]
-    details = [{"message": "must be specified", "property": f"{prop}.{name}"}
-               for name in REQUIRED[kind] if message.get(name) in (None, "")]
+        return [{"message": "must be one of " + ", ".join(sorted(MESSAGE_TYPES)), "property": f"{prop}.type"}]
+    details = [
+        {"message": "must be specified", "property": f"{prop}.{name}"}
+        for name in REQUIRED[kind]
+        if message.get(name) in (None, "")
+    ]
     text = message.get("text")
     if kind in ("text", "textV2") and isinstance(text, str) and utf16_length(text) > 5000:
         details.append({"message": "Length must be between 0 and 5000", "property": f"{prop}.text"})
     alt = message.get("altText")
     if kind in ALT_TEXT_MAX and isinstance(alt, str) and len(alt) > ALT_TEXT_MAX[kind]:
-        details.append({"message": f"Length must be between 0 and {ALT_TEXT_MAX[kind]}",
-                        "property": f"{prop}.altText"})
+        details.append({"message": f"Length must be between 0 and {ALT_TEXT_MAX[kind]}", "property": f"{prop}.altText"})
     if "quickReply" in message:
         details.extend(_validate_quick_reply(message["quickReply"], f"{prop}.quickReply"))
     return details
@@ -117,18 +125,15 @@ def validate_action(action: object, prop: str, label_max: int = 20) -> list[Deta
     if not isinstance(action, dict):
         return [{"message": "must be specified", "property": prop}]
     if action.get("type") not in ACTION_TYPES:
-        return [{"message": "must be one of " + ", ".join(sorted(ACTION_TYPES)),
-                 "property": f"{prop}.type"}]
+        return [{"message": "must be one of " + ", ".join(sorted(ACTION_TYPES)), "property": f"{prop}.type"}]
     details: list[Detail] = []
     label = action.get("label")
     if isinstance(label, str) and grapheme_length(label) > label_max:
-        details.append({"message": f"Length must be between 0 and {label_max}",
-                        "property": f"{prop}.label"})
+        details.append({"message": f"Length must be between 0 and {label_max}", "property": f"{prop}.label"})
     for name, limit in ACTION_TEXT_MAX.items():
         value = action.get(name)
         if isinstance(value, str) and grapheme_length(value) > limit:
-            details.append({"message": f"Length must be between 0 and {limit}",
-                            "property": f"{prop}.{name}"})
+            details.append({"message": f"Length must be between 0 and {limit}", "property": f"{prop}.{name}"})
     required = {"message": "text", "postback": "data", "uri": "uri"}.get(action["type"])
     if required and action.get(required) in (None, ""):
         details.append({"message": "must be specified", "property": f"{prop}.{required}"})

@@ -31,8 +31,7 @@ def dispatch(event: webhooks.Event) -> Answer:
     else:
         body = webhooks.payload([event], state.config.bot_user_id)
         try:
-            response = webhooks.post(url, body, state.config.channel_secret,
-                                     state.config.webhook_timeout)
+            response = webhooks.post(url, body, state.config.channel_secret, state.config.webhook_timeout)
             status = response.status_code
         except requests.RequestException as exc:
             error = f"webhook delivery failed: {type(exc).__name__}: {exc}"
@@ -85,11 +84,11 @@ def postback() -> Answer:
     event = webhooks.postback_event(user_id, data, token, group_id, params)
     display = body.get("displayText")
     if isinstance(display, str) and display:
-        state.add_user_entry(chat_id, user_id, "user", message={"type": "text", "text": display},
-                             postback=event["postback"])
+        state.add_user_entry(
+            chat_id, user_id, "user", message={"type": "text", "text": display}, postback=event["postback"]
+        )
     else:
-        state.add_user_entry(chat_id, user_id, "event", event="postback",
-                             postback=event["postback"])
+        state.add_user_entry(chat_id, user_id, "event", event="postback", postback=event["postback"])
     return dispatch(event)
 
 

@@ -31,8 +31,7 @@ def source(user_id: str | None, group_id: str | None = None) -> dict[str, str]:
     return found
 
 
-def base_event(kind: str, src: dict[str, str], reply_token: str | None = None,
-               timestamp: int | None = None) -> Event:
+def base_event(kind: str, src: dict[str, str], reply_token: str | None = None, timestamp: int | None = None) -> Event:
     """Build the fields every webhook event has; reply token only for replyable events."""
     now = int(time.time() * 1000) if timestamp is None else timestamp
     event: Event = {
@@ -48,9 +47,16 @@ def base_event(kind: str, src: dict[str, str], reply_token: str | None = None,
     return event
 
 
-def text_event(user_id: str, text: str, reply_token: str, group_id: str | None = None, *,
-               message_id: str | None = None, quote_token: str | None = None,
-               timestamp: int | None = None) -> Event:
+def text_event(
+    user_id: str,
+    text: str,
+    reply_token: str,
+    group_id: str | None = None,
+    *,
+    message_id: str | None = None,
+    quote_token: str | None = None,
+    timestamp: int | None = None,
+) -> Event:
     """Build a message event carrying a text message."""
     event = base_event("message", source(user_id, group_id), reply_token, timestamp)
     event["message"] = {
@@ -62,9 +68,15 @@ def text_event(user_id: str, text: str, reply_token: str, group_id: str | None =
     return event
 
 
-def postback_event(user_id: str, data: str, reply_token: str, group_id: str | None = None,
-                   params: dict[str, str] | None = None, *,
-                   timestamp: int | None = None) -> Event:
+def postback_event(
+    user_id: str,
+    data: str,
+    reply_token: str,
+    group_id: str | None = None,
+    params: dict[str, str] | None = None,
+    *,
+    timestamp: int | None = None,
+) -> Event:
     """Build a postback event (a tapped postback action), with optional picker params."""
     event = base_event("postback", source(user_id, group_id), reply_token, timestamp)
     event["postback"] = {"data": data}
@@ -73,8 +85,7 @@ def postback_event(user_id: str, data: str, reply_token: str, group_id: str | No
     return event
 
 
-def follow_event(user_id: str, reply_token: str, is_unblocked: bool = False, *,
-                 timestamp: int | None = None) -> Event:
+def follow_event(user_id: str, reply_token: str, is_unblocked: bool = False, *, timestamp: int | None = None) -> Event:
     """Build a follow event: the user added the bot as a friend or unblocked it."""
     event = base_event("follow", source(user_id), reply_token, timestamp)
     event["follow"] = {"isUnblocked": is_unblocked}

@@ -73,8 +73,9 @@ def config() -> EmulatorConfig:
 def receiver() -> Iterator[Receiver]:
     """Run a webhook receiver on a free port."""
     found = Receiver()
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, make_receiver_app(found),
-                                         threaded=True, request_handler=QuietHandler)
+    server: BaseWSGIServer = make_server(
+        "127.0.0.1", 0, make_receiver_app(found), threaded=True, request_handler=QuietHandler
+    )
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     found.url = f"http://127.0.0.1:{server.server_port}/callback"

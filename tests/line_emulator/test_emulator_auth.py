@@ -19,13 +19,12 @@ from line_emulator.endpoint import AUTH_FAILED
 from line_emulator.testing import EmulatorClient, EmulatorServer
 
 
-def test_wrong_token_is_401_and_nothing_is_delivered(server: EmulatorServer,
-                                                      emulator: EmulatorClient,
-                                                      user_id: str) -> None:
+def test_wrong_token_is_401_and_nothing_is_delivered(
+    server: EmulatorServer, emulator: EmulatorClient, user_id: str
+) -> None:
     with ApiClient(Configuration(host=server.url, access_token="not-the-token")) as client:
         with pytest.raises(ApiException) as caught:
-            MessagingApi(client).push_message(
-                PushMessageRequest(to=user_id, messages=[TextMessage(text="hi")]))
+            MessagingApi(client).push_message(PushMessageRequest(to=user_id, messages=[TextMessage(text="hi")]))
     assert caught.value.status == 401
     assert AUTH_FAILED in caught.value.body
     assert emulator.messages(user_id) == []
@@ -35,8 +34,7 @@ def test_wrong_token_is_401_and_nothing_is_delivered(server: EmulatorServer,
     assert call["status"] == 401
 
 
-def test_missing_authorization_header_is_401(server: EmulatorServer,
-                                             emulator: EmulatorClient) -> None:
+def test_missing_authorization_header_is_401(server: EmulatorServer, emulator: EmulatorClient) -> None:
     response = requests.get(f"{server.url}/v2/bot/message/quota", timeout=5)
     assert response.status_code == 401
     assert response.json() == {"message": AUTH_FAILED}
@@ -44,8 +42,11 @@ def test_missing_authorization_header_is_401(server: EmulatorServer,
 
 
 def test_every_response_carries_a_request_id(server: EmulatorServer) -> None:
-    ok = requests.get(f"{server.url}/v2/bot/message/quota", timeout=5,
-                      headers={"Authorization": f"Bearer {server.config.access_token}"})
+    ok = requests.get(
+        f"{server.url}/v2/bot/message/quota",
+        timeout=5,
+        headers={"Authorization": f"Bearer {server.config.access_token}"},
+    )
     refused = requests.get(f"{server.url}/v2/bot/message/quota", timeout=5)
     ids = [ok.headers["X-Line-Request-Id"], refused.headers["X-Line-Request-Id"]]
     assert ok.status_code == 200
@@ -60,8 +61,10 @@ def test_unknown_endpoint_is_404_after_auth(server: EmulatorServer) -> None:
     assert response.json() == {"message": "Not found"}
 
 
-def test_call_log_never_contains_the_token(server: EmulatorServer,
-                                           emulator: EmulatorClient) -> None:
-    requests.get(f"{server.url}/v2/bot/message/quota", timeout=5,
-                 headers={"Authorization": f"Bearer {server.config.access_token}"})
+def test_call_log_never_contains_the_token(server: EmulatorServer, emulator: EmulatorClient) -> None:
+    requests.get(
+        f"{server.url}/v2/bot/message/quota",
+        timeout=5,
+        headers={"Authorization": f"Bearer {server.config.access_token}"},
+    )
     assert server.config.access_token not in str(emulator.calls())

@@ -32,9 +32,7 @@ def test_quota_is_unlimited_by_default(line_api: MessagingApi) -> None:
     assert line_api.get_message_quota().type == QuotaType.NONE
 
 
-def test_monthly_limit_answers_429_once_reached(line_api: MessagingApi,
-                                                emulator: EmulatorClient,
-                                                user_id: str) -> None:
+def test_monthly_limit_answers_429_once_reached(line_api: MessagingApi, emulator: EmulatorClient, user_id: str) -> None:
     emulator.set_quota(monthly_limit=2)
     push(line_api, user_id)
     push(line_api, user_id)
@@ -48,8 +46,7 @@ def test_monthly_limit_answers_429_once_reached(line_api: MessagingApi,
     assert line_api.get_message_quota_consumption().total_usage == 2
 
 
-def test_multicast_that_would_exceed_the_limit_sends_nothing(
-        line_api: MessagingApi, emulator: EmulatorClient) -> None:
+def test_multicast_that_would_exceed_the_limit_sends_nothing(line_api: MessagingApi, emulator: EmulatorClient) -> None:
     emulator.set_quota(monthly_limit=10, total_usage=8)
     users = [new_user_id() for _ in range(3)]
     with pytest.raises(ApiException) as caught:
@@ -59,8 +56,7 @@ def test_multicast_that_would_exceed_the_limit_sends_nothing(
     assert emulator.quota() == {"monthlyLimit": 10, "totalUsage": 8}
 
 
-def test_limit_can_be_lifted(line_api: MessagingApi, emulator: EmulatorClient,
-                             user_id: str) -> None:
+def test_limit_can_be_lifted(line_api: MessagingApi, emulator: EmulatorClient, user_id: str) -> None:
     emulator.set_quota(monthly_limit=0)
     with pytest.raises(ApiException):
         push(line_api, user_id)

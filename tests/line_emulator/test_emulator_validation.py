@@ -29,8 +29,7 @@ def error_of(caught: pytest.ExceptionInfo[ApiException]) -> dict:
     return json.loads(caught.value.body)
 
 
-def test_more_than_five_messages_is_400(line_api: MessagingApi, emulator: EmulatorClient,
-                                        user_id: str) -> None:
+def test_more_than_five_messages_is_400(line_api: MessagingApi, emulator: EmulatorClient, user_id: str) -> None:
     with pytest.raises(ApiException) as caught:
         push_unchecked(line_api, user_id, [TextMessage(text=str(i)) for i in range(6)])
     assert caught.value.status == 400
@@ -47,20 +46,21 @@ def test_no_messages_is_400(line_api: MessagingApi, user_id: str) -> None:
     assert error_of(caught)["details"][0]["property"] == "messages"
 
 
-def test_five_messages_are_accepted(line_api: MessagingApi, emulator: EmulatorClient,
-                                    user_id: str) -> None:
+def test_five_messages_are_accepted(line_api: MessagingApi, emulator: EmulatorClient, user_id: str) -> None:
     push_unchecked(line_api, user_id, [TextMessage(text=str(i)) for i in range(5)])
     assert emulator.texts(user_id) == ["0", "1", "2", "3", "4"]
 
 
-@pytest.mark.parametrize(("text", "accepted"), [
-    ("字" * 5000, True),
-    ("字" * 5001, False),
-    ("🍎" * 2500, True),
-    ("🍎" * 2501, False),
-])
-def test_text_limit_counts_utf16_code_units(line_api: MessagingApi, user_id: str,
-                                            text: str, accepted: bool) -> None:
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [
+        ("字" * 5000, True),
+        ("字" * 5001, False),
+        ("🍎" * 2500, True),
+        ("🍎" * 2501, False),
+    ],
+)
+def test_text_limit_counts_utf16_code_units(line_api: MessagingApi, user_id: str, text: str, accepted: bool) -> None:
     request = PushMessageRequest(to=user_id, messages=[TextMessage(text=text)])
     if accepted:
         line_api.push_message(request)
@@ -68,18 +68,17 @@ def test_text_limit_counts_utf16_code_units(line_api: MessagingApi, user_id: str
     with pytest.raises(ApiException) as caught:
         line_api.push_message(request)
     assert error_of(caught)["details"] == [
-        {"message": "Length must be between 0 and 5000", "property": "messages[0].text"}]
+        {"message": "Length must be between 0 and 5000", "property": "messages[0].text"}
+    ]
 
 
 def quick_reply(count: int) -> QuickReply:
     """Build a quick reply with count message buttons."""
-    items = [QuickReplyItem(action=MessageAction(label=f"選項{i}", text=f"選項{i}"))
-             for i in range(count)]
+    items = [QuickReplyItem(action=MessageAction(label=f"選項{i}", text=f"選項{i}")) for i in range(count)]
     return QuickReply.construct(items=items)
 
 
-def test_quick_reply_allows_thirteen_items(line_api: MessagingApi, emulator: EmulatorClient,
-                                           user_id: str) -> None:
+def test_quick_reply_allows_thirteen_items(line_api: MessagingApi, emulator: EmulatorClient, user_id: str) -> None:
     push_unchecked(line_api, user_id, [TextMessage(text="選一個", quickReply=quick_reply(13))])
     [delivered] = emulator.messages(user_id)
     assert len(delivered["message"]["quickReply"]["items"]) == 13
@@ -88,39 +87,46 @@ def test_quick_reply_allows_thirteen_items(line_api: MessagingApi, emulator: Emu
 def test_quick_reply_with_fourteen_items_is_400(line_api: MessagingApi, user_id: str) -> None:
     with pytest.raises(ApiException) as caught:
         push_unchecked(line_api, user_id, [TextMessage(text="選一個", quickReply=quick_reply(14))])
-    assert error_of(caught)["details"] == [{"message": "Size must be between 1 and 13",
-                                            "property": "messages[0].quickReply.items"}]
+    assert error_of(caught)["details"] == [
+        {"message": "Size must be between 1 and 13", "property": "messages[0].quickReply.items"}
+    ]
 
 
-def test_quick_reply_label_over_twenty_characters_is_400(line_api: MessagingApi,
-                                                         user_id: str) -> None:
+def test_quick_reply_label_over_twenty_characters_is_400(line_api: MessagingApi, user_id: str) -> None:
     item = QuickReplyItem(action=MessageAction(label="好" * 21, text="ok"))
     message = TextMessage(text="?", quickReply=QuickReply(items=[item]))
     with pytest.raises(ApiException) as caught:
         line_api.push_message(PushMessageRequest(to=user_id, messages=[message]))
-    assert error_of(caught)["details"][0]["property"] == \
-        "messages[0].quickReply.items[0].action.label"
+    assert error_of(caught)["details"][0]["property"] == "messages[0].quickReply.items[0].action.label"
 
 
-@pytest.mark.parametrize("message", [
-    {"type": "carrier-pigeon", "text": "hi"},
-    {"type": "text"},
-    {"type": "flex", "altText": "no contents"},
-    "just a string",
-])
-def test_malformed_messages_are_400(server: EmulatorServer, user_id: str,
-                                    message: object) -> None:
-    response = requests.post(f"{server.url}/v2/bot/message/push", timeout=5,
-                             headers={"Authorization": f"Bearer {server.config.access_token}"},
-                             json={"to": user_id, "messages": [message]})
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"type": "carrier-pigeon", "text": "hi"},
+        {"type": "text"},
+        {"type": "flex", "altText": "no contents"},
+        "just a string",
+    ],
+)
+def test_malformed_messages_are_400(server: EmulatorServer, user_id: str, message: object) -> None:
+    response = requests.post(
+        f"{server.url}/v2/bot/message/push",
+        timeout=5,
+        headers={"Authorization": f"Bearer {server.config.access_token}"},
+        json={"to": user_id, "messages": [message]},
+    )
     assert response.status_code == 400
     assert response.json()["message"] == "The request body has 1 error(s)"
 
 
 def test_body_that_is_not_json_is_400(server: EmulatorServer) -> None:
-    response = requests.post(f"{server.url}/v2/bot/message/push", data=b"{not json",
-                             headers={"Authorization": f"Bearer {server.config.access_token}",
-                                      "Content-Type": "application/json"}, timeout=5)
+    response = requests.post(
+        f"{server.url}/v2/bot/message/push",
+        data=b"{not json",
+        headers={"Authorization": f"Bearer {server.config.access_token}", "Content-Type": "application/json"},
+        timeout=5,
+    )
     assert response.status_code == 400
     assert response.json()["message"].startswith("The request body could not be parsed as JSON")
 
