@@ -112,7 +112,8 @@ def _handle(services: Services, session: Session, event_id: int, profile: Profil
     if row.source_type == "user" and event.user_id:
         customer = resolve_customer(session, user_id=event.user_id, profile=profile, now=now)
     ctx = HandlerContext(session=session, now=now, catalogue=services.catalogue, customer=customer,
-                         profile=profile, options=services.settings.extra)
+                         profile=profile, options=services.settings.extra,
+                         basic_id=services.settings.line_bot_basic_id)
     outgoing = services.router.route(ctx, event)
     _log_inbound(session, event, customer, now)
     rows = write_outbox(session, services, event, customer, outgoing, now)

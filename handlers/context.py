@@ -32,6 +32,7 @@ class HandlerContext:
     customer: Customer | None = None
     profile: Profile | None = None
     options: Mapping[str, str] = field(default_factory=dict)
+    basic_id: str | None = None  # the account's LINE ID (@...), for links that open a chat with it
 
     @property
     def t(self) -> Translator:
