@@ -7,3 +7,5 @@ class Action(StrEnum):
     """What a tapped button asks for; bot/postback.py encodes these on the wire."""
 
     HELP = "help"
+    REFERRAL_SHOW = "referral.show"
+    REWARDS_LIST = "rewards.list"
