@@ -1,3 +1,4 @@
-from bot import create_app
+from bot import configure_logging, create_app
 
+configure_logging()
 app = create_app()

@@ -15,6 +15,11 @@ from handlers import build_router
 from handlers.catalogue import Catalogue
 
 
+def configure_logging() -> None:
+    """Log to stderr at INFO, once per process (web and worker entry points call this)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app: settings, database, LINE client, task queue, webhook and CLI."""
     settings = settings or Settings.from_env()
@@ -22,7 +27,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, SECRET_KEY=settings.secret_key.reveal()
                       if settings.secret_key else None, KOUBEI_SETTINGS=settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     database = storage.init_app(app, settings.database_url)
     app.extensions[EXTENSION_KEY] = Services(
         settings=settings,

@@ -1,0 +1,111 @@
+"""``./run``: migrate, then run web + worker (and the LINE emulator when there are no credentials).
+
+One supervisor for a newcomer's machine: children are stopped together on Ctrl-C, and if one
+dies the rest are stopped too, so nothing is left half-running.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.config import DEFAULT_INSTANCE, PROJECT_ROOT
+
+DEV_ENV_FILE = "dev.env"
+
+
+def _dev_credentials(instance: Path) -> dict[str, str]:
+    """Development credentials for the emulator, made once and kept under instance/."""
+    path = instance / DEV_ENV_FILE
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            f"LINE_CHANNEL_SECRET={secrets.token_hex(16)}\n"
+            f"LINE_CHANNEL_ACCESS_TOKEN=dev-{secrets.token_urlsafe(24)}\n"
+            f"SECRET_KEY={secrets.token_hex(16)}\n", encoding="utf-8")
+        path.chmod(0o600)
+    pairs = (line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines() if "=" in line)
+    return {key: value for key, value in pairs}
+
+
+def _environment() -> tuple[dict[str, str], bool]:
+    """The children's environment; True when running against the emulator."""
+    env = dict(os.environ)
+    instance = Path(env.get("KOUBEI_INSTANCE_PATH") or DEFAULT_INSTANCE)
+    use_emulator = not (env.get("LINE_CHANNEL_SECRET") and env.get("LINE_CHANNEL_ACCESS_TOKEN"))
+    if use_emulator:
+        env.update(_dev_credentials(instance))
+        env["KOUBEI_ENV"] = "development"
+        env["LINE_API_BASE"] = f"http://127.0.0.1:{env.get('KOUBEI_EMULATOR_PORT', '5100')}"
+        env.setdefault("LINE_BOT_BASIC_ID", "@koubei-dev")
+    env.setdefault("PORT", "5000")
+    env["PYTHONUNBUFFERED"] = "1"
+    return env, use_emulator
+
+
+def _commands(env: dict[str, str], use_emulator: bool) -> list[tuple[str, list[str]]]:
+    bin_dir = Path(sys.executable).parent
+    host = "127.0.0.1" if use_emulator else "0.0.0.0"
+    commands = [
+        ("web", [str(bin_dir / "gunicorn"), "--config", str(PROJECT_ROOT / "gunicorn.conf.py"),
+                 "--bind", f"{host}:{env['PORT']}", "wsgi:app"]),
+        ("worker", [str(bin_dir / "huey_consumer"), "worker.huey", "--workers",
+                    env.get("WORKER_CONCURRENCY", "4"), "--worker-type", "thread"]),
+    ]
+    if use_emulator:
+        commands.insert(0, ("emulator", [sys.executable, "-m", "line_emulator", "--port",
+                                         env.get("KOUBEI_EMULATOR_PORT", "5100"), "--webhook-url",
+                                         f"http://127.0.0.1:{env['PORT']}/callback"]))
+    return commands
+
+
+def _migrate(env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env=env,
+                   cwd=PROJECT_ROOT, check=True)
+
+
+def main() -> int:
+    """Start everything and wait; stop everything when one stops or on Ctrl-C."""
+    env, use_emulator = _environment()
+    _migrate(env)
+    children = [(name, subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT)) for name, cmd in _commands(env, use_emulator)]
+    stopping = False
+
+    def stop(*_args) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    time.sleep(2)
+    if use_emulator:
+        port = env.get("KOUBEI_EMULATOR_PORT", "5100")
+        print(f"\n  Koubei is running against the local LINE emulator.\n"
+              f"  Open the chat page: http://127.0.0.1:{port}/\n  Stop with Ctrl-C.\n", flush=True)
+    else:
+        print(f"\n  Koubei is running on port {env['PORT']} with your LINE channel.\n", flush=True)
+    code = 0
+    while not stopping:
+        for name, child in children:
+            if child.poll() is not None:
+                print(f"{name} exited with code {child.returncode}; stopping the others", flush=True)
+                code, stopping = child.returncode or 1, True
+        time.sleep(0.5)
+    for _name, child in children:
+        if child.poll() is None:
+            child.terminate()
+    for _name, child in children:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
