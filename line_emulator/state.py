@@ -6,71 +6,16 @@ import copy
 import itertools
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any
 
 from line_emulator.config import EmulatorConfig
 from line_emulator.ids import new_message_id, new_quote_token, new_reply_token
+from line_emulator.records import AcceptedKey, Fault, Memory, ReplyToken
 
 RETRY_KEY_LIFETIME = 24 * 3600.0
+MAX_REPLY_TOKENS = 1000
 QUOTABLE_TYPES = {"text", "sticker", "image", "video"}
 RATE_LIMIT_BODY = {"message": "The API rate limit has been exceeded. Try again later."}
-
-
-@dataclass
-class Fault:
-    """A pending injected failure or slowdown for the next matching API calls."""
-
-    id: int
-    remaining: int
-    status: int | None = None
-    body: dict[str, Any] | None = None
-    path: str | None = None
-    delay: float | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Describe the fault for the admin API."""
-        return {
-            "id": self.id,
-            "remaining": self.remaining,
-            "status": self.status,
-            "body": self.body,
-            "path": self.path,
-            "delay": self.delay,
-        }
-
-
-@dataclass
-class ReplyToken:
-    """A reply token minted for a chat; valid once, until it expires."""
-
-    chat_id: str
-    expires_at: float
-    used: bool = False
-
-
-@dataclass
-class AcceptedKey:
-    """The first accepted request for a retry key, kept to answer duplicates with 409."""
-
-    request_id: str
-    accepted_at: float
-    sent_messages: list[dict[str, str]] | None
-
-
-@dataclass
-class Conversation:
-    """Everything that changes while the emulator runs; replaced wholesale on reset."""
-
-    users: dict[str, dict[str, Any]] = field(default_factory=dict)
-    reply_tokens: dict[str, ReplyToken] = field(default_factory=dict)
-    retry_keys: dict[str, AcceptedKey] = field(default_factory=dict)
-    faults: list[Fault] = field(default_factory=list)
-    calls: list[dict[str, Any]] = field(default_factory=list)
-    timeline: list[dict[str, Any]] = field(default_factory=list)
-    webhooks: list[dict[str, Any]] = field(default_factory=list)
-    loading: dict[str, float] = field(default_factory=dict)
-    total_usage: int = 0
 
 
 class EmulatorState:
@@ -82,7 +27,7 @@ class EmulatorState:
         self.lock = threading.RLock()
         self.webhook_url = config.webhook_url
         self.monthly_limit = config.monthly_limit
-        self._data = Conversation()
+        self._data = Memory()
         self._call_seq = itertools.count(1)
         self._timeline_seq = itertools.count(1)
         self._fault_seq = itertools.count(1)
@@ -90,7 +35,7 @@ class EmulatorState:
     def reset(self) -> None:
         """Forget calls, faults, tokens, retry keys, users, messages and quota usage."""
         with self.lock:
-            self._data = Conversation()
+            self._data = Memory()
             self.monthly_limit = self.config.monthly_limit
 
     def record_call(self, entry: dict[str, Any]) -> dict[str, Any]:
@@ -207,8 +152,13 @@ class EmulatorState:
         """Mint a reply token valid for reply_token_ttl seconds for chat_id."""
         token = new_reply_token()
         with self.lock:
-            expires = time.monotonic() + self.config.reply_token_ttl
-            self._data.reply_tokens[token] = ReplyToken(chat_id, expires)
+            now = time.monotonic()
+            tokens = self._data.reply_tokens
+            if len(tokens) >= MAX_REPLY_TOKENS:
+                # a long chat-page session mints a token per message; drop the dead ones
+                for dead in [t for t, e in tokens.items() if e.used or e.expires_at < now]:
+                    del tokens[dead]
+            tokens[token] = ReplyToken(chat_id, now + self.config.reply_token_ttl)
         return token
 
     def consume_reply_token(self, token: str) -> str | None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import requests
 from linebot.v3.messaging import (
     ApiClient,
     ApiException,
@@ -16,7 +18,7 @@ from linebot.v3.messaging import (
     TextMessage,
 )
 
-from line_emulator.testing import EmulatorClient
+from line_emulator.testing import EmulatorClient, EmulatorServer
 
 
 def push(line_api: MessagingApi, user_id: str, key: str, text: str = "一次就好"):
@@ -101,3 +103,17 @@ def test_reply_does_not_take_a_retry_key(api_client: ApiClient, emulator: Emulat
     assert caught.value.status == 400
     assert "X-Line-Retry-Key" in caught.value.body
     assert emulator.messages(user_id) == []
+
+
+def test_concurrent_duplicates_deliver_once(server: EmulatorServer, emulator: EmulatorClient, user_id: str) -> None:
+    key = str(uuid.uuid4())
+    headers = {"Authorization": f"Bearer {server.config.access_token}", "X-Line-Retry-Key": key}
+    body = {"to": user_id, "messages": [{"type": "text", "text": "once"}]}
+
+    def send(_: int) -> int:
+        return requests.post(f"{server.url}/v2/bot/message/push", json=body, headers=headers, timeout=5).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(send, range(8)))
+    assert statuses == [200] + [409] * 7
+    assert emulator.texts(user_id) == ["once"]
