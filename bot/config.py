@@ -59,6 +59,7 @@ class Settings:
     line_api_base: str = LINE_API_HOST
     line_bot_basic_id: str | None = None
     secret_key: Secret | None = None
+    api_key: Secret | None = None  # KOUBEI_API_KEY: bearer key of the staff API (/api)
     instance_path: Path = DEFAULT_INSTANCE
     database_url: str = ""
     redis_url: str | None = None
@@ -91,14 +92,15 @@ class Settings:
             line_api_base=(env.get("LINE_API_BASE") or LINE_API_HOST).rstrip("/"),
             line_bot_basic_id=env.get("LINE_BOT_BASIC_ID") or None,
             secret_key=_secret(env.get("SECRET_KEY")),
+            api_key=_secret(env.get("KOUBEI_API_KEY")),
             instance_path=instance,
             database_url=env.get("DATABASE_URL") or "",
             redis_url=env.get("REDIS_URL") or None,
             catalogue_path=Path(env.get("KOUBEI_CATALOGUE") or DEFAULT_CATALOGUE),
-            extra={k: v for k, v in env.items() if k.startswith("KOUBEI_")},
+            extra={k: v for k, v in env.items() if k.startswith("KOUBEI_") and k != "KOUBEI_API_KEY"},
         )
         values.update(overrides)
-        for name in ("line_channel_secret", "line_channel_access_token", "secret_key"):
+        for name in ("line_channel_secret", "line_channel_access_token", "secret_key", "api_key"):
             if isinstance(values[name], str):
                 values[name] = _secret(values[name])
         settings = cls(**values)
