@@ -12,6 +12,7 @@ from handlers.replies import Outgoing
 
 Handler = Callable[[HandlerContext, InboundEvent], list[Outgoing]]
 MaybeHandler = Callable[[HandlerContext, InboundEvent], list[Outgoing] | None]
+FollowUp = Callable[[HandlerContext, InboundEvent, list[Outgoing]], list[Outgoing]]
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Router:
         self._events: dict[str, Handler] = {}
         self._postbacks: dict[Action, Handler] = {}
         self._messages: list[_MessageRoute] = []
+        self._follow_ups: list[FollowUp] = []
         self.unknown_postback: Handler | None = None
 
     def on_event(self, event_type: str, handler: Handler) -> None:
@@ -49,6 +51,10 @@ class Router:
         self._messages.append(_MessageRoute(priority, handler.__qualname__, handler))
         self._messages.sort(key=lambda route: route.priority)
 
+    def after_message(self, follow_up: FollowUp) -> None:
+        """Let a module add to whatever answered a message (a survey asks its open question again)."""
+        self._follow_ups.append(follow_up)
+
     def message_chain(self) -> list[str]:
         """The message handlers in the order they are asked, for docs and tests."""
         return [route.name for route in self._messages]
@@ -56,14 +62,20 @@ class Router:
     def route(self, ctx: HandlerContext, event: InboundEvent) -> list[Outgoing]:
         """Run the handler that owns this event and return what it says."""
         if event.type == "message":
-            for route in self._messages:
-                answer = route.handler(ctx, event)
-                if answer is not None:
-                    return answer
-            return []
+            answer = self._answer_message(ctx, event)
+            for follow_up in self._follow_ups:
+                answer = [*answer, *follow_up(ctx, event, answer)]
+            return answer
         if event.type == "postback":
             handler = self._postbacks.get(event.postback.action) if event.postback else None
             handler = handler or self.unknown_postback
             return handler(ctx, event) if handler else []
         handler = self._events.get(event.type)
         return handler(ctx, event) if handler else []
+
+    def _answer_message(self, ctx: HandlerContext, event: InboundEvent) -> list[Outgoing]:
+        for route in self._messages:
+            answer = route.handler(ctx, event)
+            if answer is not None:
+                return answer
+        return []
