@@ -1,0 +1,1 @@
+"""Flask CLI command groups of the bot, registered by the app factory."""

@@ -1,0 +1,99 @@
+"""``flask sentiment ...``: evaluate complaint detection, rebuild its model, refit its weights."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import asdict
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from handlers.sentiment_eval import cross_validated, evaluate, load_csv, predict
+
+sentiment_cli = AppGroup("sentiment", help="Sentiment scoring and complaint detection.")
+
+SCORERS = ("detector", "snownlp", "model")
+
+
+def _probabilities(scorer: str) -> Callable[[list[str]], list[float]]:
+    """Return a batch function giving complaint probabilities for the chosen scorer."""
+    from handlers import complaint_detection, complaint_model, sentiment
+
+    if scorer == "snownlp":
+        return lambda texts: [1.0 - sentiment.score(t) for t in texts]
+    if scorer == "model":
+        model = complaint_model.get_model()
+        return lambda texts: [
+            1.0 / (1.0 + math.exp(-z)) for z in model.complaint_logits([complaint_model.prepare(t) for t in texts])
+        ]
+    thresholds = _thresholds()
+    return lambda texts: complaint_detection.complaint_probability_batch(texts, thresholds)
+
+
+def _thresholds():  # type: ignore[no-untyped-def]
+    from handlers.complaint_detection import ComplaintThresholds
+
+    return ComplaintThresholds.from_mapping(current_app.config)
+
+
+@sentiment_cli.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--threshold", type=float, default=None, help="Complaint probability threshold (default: config).")
+@click.option(
+    "--scorer",
+    type=click.Choice(SCORERS),
+    default="detector",
+    show_default=True,
+    help="detector = full complaint detection; snownlp = 1 - snownlp score; model = n-gram model alone.",
+)
+@click.option(
+    "--folds",
+    type=int,
+    default=0,
+    help="Tune the threshold on k-1 folds and report held-out folds (0 = fixed threshold).",
+)
+def eval_command(file: str, output_format: str, threshold: float | None, scorer: str, folds: int) -> None:
+    """Evaluate on a text,label CSV (1 = not a complaint, 0 = complaint)."""
+    examples = load_csv(file)
+    probabilities = _probabilities(scorer)
+    extra: dict[str, object] = {"file": file, "scorer": scorer}
+    if folds > 1:
+        metrics, fold_thresholds = cross_validated(examples, probabilities, folds=folds)
+        extra["protocol"] = f"{folds}-fold: threshold tuned on k-1 folds, metrics pooled over held-out folds"
+        extra["fold_thresholds"] = [round(t, 4) for t in fold_thresholds]
+    else:
+        if threshold is None:
+            threshold = _thresholds().complaint_threshold if scorer == "detector" else 0.5
+        metrics = evaluate(predict(examples, probabilities, threshold))
+        extra["threshold"] = threshold
+    if output_format == "json":
+        click.echo(json.dumps({**metrics.to_dict(), **extra}, ensure_ascii=False))
+    else:
+        for key, value in extra.items():
+            click.echo(f"{key}: {value}")
+        click.echo(metrics.to_text())
+
+
+@sentiment_cli.command("build-model")
+def build_model_command() -> None:
+    """Rebuild the complaint model and cache it in the instance folder."""
+    from handlers import complaint_model
+
+    complaint_model.reset()
+    complaint_model.configure(current_app.instance_path)
+    model = complaint_model.get_model()
+    click.echo(f"complaint model {model.fingerprint} cached in {current_app.instance_path}")
+
+
+@sentiment_cli.command("tune")
+def tune_command() -> None:
+    """Refit the detector's signal weights from shipped data and print them as config keys."""
+    from handlers.complaint_tuning import tune
+
+    fitted = tune(_thresholds())
+    for name, value in asdict(fitted).items():
+        click.echo(f"COMPLAINT_{name.upper()}={value}")
