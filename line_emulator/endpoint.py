@@ -80,22 +80,8 @@ def line_endpoint(handler: Handler) -> Callable[..., Response]:
             outcome = Outcome(fault.status, dict(fault.body or {}))
         else:
             outcome = _handle(state, handler, kwargs, request_id, auth_valid)
-        state.record_call(
-            {
-                "at": time.time(),
-                "method": request.method,
-                "path": request.path,
-                "query": request.query_string.decode("utf-8", "replace"),
-                "retryKey": request.headers.get("X-Line-Retry-Key"),
-                "authPresent": auth is not None,
-                "authValid": auth_valid,
-                "requestId": request_id,
-                "requestBody": _logged_body(),
-                "status": outcome.status,
-                "responseBody": outcome.body,
-                "fault": fault is not None and fault.status is not None,
-            }
-        )
+        faulted = fault is not None and fault.status is not None
+        _record(state, request_id, auth is not None, auth_valid, outcome, faulted)
         response = jsonify(outcome.body)
         response.status_code = outcome.status
         response.headers["X-Line-Request-Id"] = request_id
@@ -103,6 +89,28 @@ def line_endpoint(handler: Handler) -> Callable[..., Response]:
         return response
 
     return view
+
+
+def _record(
+    state: EmulatorState, request_id: str, auth_present: bool, auth_valid: bool, outcome: Outcome, faulted: bool
+) -> None:
+    """Log the call with its request and answer (never the Authorization header)."""
+    state.record_call(
+        {
+            "at": time.time(),
+            "method": request.method,
+            "path": request.path,
+            "query": request.query_string.decode("utf-8", "replace"),
+            "retryKey": request.headers.get("X-Line-Retry-Key"),
+            "authPresent": auth_present,
+            "authValid": auth_valid,
+            "requestId": request_id,
+            "requestBody": _logged_body(),
+            "status": outcome.status,
+            "responseBody": outcome.body,
+            "fault": faulted,
+        }
+    )
 
 
 def _handle(
