@@ -145,7 +145,9 @@
         sendPostback(action.data, action.displayText || action.text, null);
         break;
       case "uri":
-        window.open(action.uri, "_blank", "noopener");
+        // LINE only opens these schemes; refusing others keeps bot data from running script here.
+        if (/^(https?|tel|line):/i.test(action.uri || "")) window.open(action.uri, "_blank", "noopener");
+        else setStatus(`refused to open ${action.uri}`, true);
         break;
       case "datetimepicker": {
         const hint = { date: "YYYY-MM-DD", time: "HH:mm", datetime: "YYYY-MM-DDTHH:mm" }[action.mode];
