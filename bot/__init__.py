@@ -7,7 +7,7 @@ import logging
 from flask import Flask
 
 import storage
-from bot import cli, tasks, webhook
+from bot import api, cli, tasks, webhook
 from bot.config import Settings
 from bot.line_client import LineClient
 from bot.services import EXTENSION_KEY, Services
@@ -39,5 +39,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     tasks.init_app(app, settings)
     webhook.init_parser(app, settings.line_channel_secret.reveal())
     app.register_blueprint(webhook.bp)
+    app.register_blueprint(api.bp)
     cli.init_app(app)
     return app

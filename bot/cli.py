@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 import storage.migrate
 from bot import tasks
+from bot.commands import referrals as referral_commands
 from bot.services import get_services
 from storage.models import OutboundMessage, OutboxStatus
 
@@ -71,3 +72,4 @@ def init_app(app: Flask) -> None:
     """Register the command groups."""
     app.cli.add_command(db_cli)
     app.cli.add_command(queue_cli)
+    referral_commands.register(app)

@@ -5,10 +5,10 @@ No Flask and no LINE SDK here: bot/ turns events into calls and replies into LIN
 
 from __future__ import annotations
 
-from handlers import customers, menu
+from handlers import customers, menu, referrals
 from handlers.routing import Router
 
-MODULES = (customers, menu)
+MODULES = (customers, menu, referrals)
 
 
 def build_router() -> Router:

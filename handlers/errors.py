@@ -1,5 +1,12 @@
 """Errors raised by product logic and translated at the edge."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from storage.models.referrals import Reward
+
 
 class KoubeiError(Exception):
     """Base of every error the product raises on purpose."""
@@ -11,3 +18,20 @@ class NotAllowed(KoubeiError):
 
 class InvalidAnswer(KoubeiError):
     """An answer that does not fit the question; the customer is asked again."""
+
+
+class ReferralRefused(KoubeiError):
+    """A referral code attempt that breaks a programme rule; ``reason`` names the rule."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RewardRefused(KoubeiError):
+    """A coupon that cannot be redeemed (unknown, expired, or already used, with when and by whom)."""
+
+    def __init__(self, reason: str, reward: Reward | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.reward = reward

@@ -19,6 +19,14 @@ class ReferralStatus(StrEnum):
     QUALIFIED = "qualified"
 
 
+class QualifyReason(StrEnum):
+    """What made a referral count: a purchase staff recorded, or an event the campaign accepts instead."""
+
+    PURCHASE = "purchase"
+    SURVEY_COMPLETED = "survey_completed"
+    WELCOME_COUPON_REDEEMED = "welcome_coupon_redeemed"
+
+
 class RewardKind(StrEnum):
     """Why a reward was issued."""
 

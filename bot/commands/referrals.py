@@ -1,0 +1,160 @@
+"""Staff commands for the referral programme: ``flask referrals ...`` and ``flask rewards ...``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from bot.notifications import queue_notifications, send_queued
+from bot.services import Services, get_services
+from handlers.errors import RewardRefused
+from handlers.referrals import campaigns, reports, staff
+from handlers.referrals.campaigns import CampaignError, last_day, local_date, local_time
+from handlers.referrals.codes import format_coupon
+from handlers.referrals.rewards import RedeemRefusal
+from storage import referrals, rewards
+
+referrals_cli = AppGroup("referrals", help="Referral programme: campaigns, qualification, report, export.")
+campaign_cli = AppGroup("campaign", help="Load, list and stop referral campaigns.")
+rewards_cli = AppGroup("rewards", help="Reward coupons: redeem at the till, list a customer's.")
+referrals_cli.add_command(campaign_cli)
+
+
+def _services() -> Services:
+    return get_services(current_app)
+
+
+@campaign_cli.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def campaign_load(path: Path) -> None:
+    """Load a campaign YAML file and make it the active campaign."""
+    try:
+        spec = campaigns.read_campaign_file(path)
+    except CampaignError as exc:
+        raise click.ClickException(str(exc)) from None
+    services = _services()
+    with services.db.session_scope() as session:
+        campaigns.activate(session, spec=spec, now=services.clock())
+    ends = local_date(spec.ends_at) if spec.ends_at else "no end date"
+    click.echo(f"campaign {spec.slug} ({spec.name}) is active: from {local_date(spec.starts_at)}, {ends}; "
+               f"{len(spec.tiers)} tier(s)")
+
+
+@campaign_cli.command("list")
+def campaign_list() -> None:
+    """List every campaign loaded so far."""
+    services = _services()
+    with services.db.session_scope() as session:
+        for row in referrals.list_campaigns(session):
+            state = "active" if row.active else "stopped"
+            click.echo(f"{row.slug:24} {state:8} from {local_date(row.starts_at)}  {row.name}")
+
+
+@campaign_cli.command("stop")
+def campaign_stop() -> None:
+    """Stop the active campaign: codes are refused until another is loaded."""
+    services = _services()
+    with services.db.session_scope() as session:
+        stopped = referrals.stop_campaigns(session)
+    click.echo(f"stopped {stopped} campaign(s)")
+
+
+@referrals_cli.command("qualify")
+@click.argument("customer")
+def qualify(customer: str) -> None:
+    """Record CUSTOMER's first purchase (LINE user ID, referral code or coupon code) and reward the referrer."""
+    services = _services()
+    now = services.clock()
+    with services.db.session_scope() as session:
+        target = staff.find_customer(session, ref=customer)
+        if target is None:
+            raise click.ClickException(f"no customer {customer!r}: give a LINE user ID, a referral code or a coupon")
+        purchase = staff.record_purchase(session, customer=target, now=now, source="cli")
+        notifications = purchase.qualification.notifications(services.catalogue)
+        outbound = queue_notifications(session, notifications=notifications, now=now)
+        data = staff.purchase_data(purchase)
+    send_queued(services, outbound)
+    name = data["customer"]["name"] or data["customer"]["line_user_id"]
+    first = "first purchase recorded" if data["first_purchase"] else "first purchase was already recorded"
+    click.echo(f"{name}: {first}; referral {data['status']}")
+    for reward in data["rewards"]:
+        click.echo(f"  issued {reward['code']} to the referrer: {reward['title']}")
+
+
+@referrals_cli.command("report")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--top", default=10, show_default=True, help="How many referrers the leaderboard shows.")
+def report(fmt: str, top: int) -> None:
+    """Codes, redemptions, qualifications, rewards, conversion, leaderboard and refusals."""
+    services = _services()
+    with services.db.session_scope() as session:
+        data = reports.build_report(session, now=services.clock(), top=top)
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2) if fmt == "json" else reports.format_text(data))
+
+
+@referrals_cli.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def export(path: Path) -> None:
+    """Write every referral to a CSV file (UTF-8 with BOM, so Excel shows the Chinese names)."""
+    services = _services()
+    with services.db.session_scope() as session, path.open("w", encoding="utf-8-sig", newline="") as handle:
+        count = reports.write_csv(session, handle)
+    click.echo(f"wrote {count} referral(s) to {path}")
+
+
+def _refusal_message(error: RewardRefused, code: str) -> str:
+    reward = error.reward
+    if error.reason == RedeemRefusal.ALREADY_REDEEMED:
+        when = f"{local_date(reward.redeemed_at)} {local_time(reward.redeemed_at)}"
+        return f"coupon {format_coupon(reward.code)} was already redeemed on {when} by {reward.redeemed_by}"
+    if error.reason == RedeemRefusal.EXPIRED:
+        return f"coupon {format_coupon(reward.code)} expired after {last_day(reward.expires_at)}"
+    return f"no coupon {code!r}"
+
+
+@rewards_cli.command("redeem")
+@click.argument("code")
+@click.option("--by", "staff_name", default="cli", show_default=True, help="Who redeems it (kept on the coupon).")
+def redeem(code: str, staff_name: str) -> None:
+    """Redeem a coupon once; a second redemption is refused with when and by whom."""
+    services = _services()
+    now = services.clock()
+    try:
+        with services.db.session_scope() as session:
+            result = staff.redeem(session, code=code, staff=staff_name, now=now)
+            notifications = result.qualification.notifications(services.catalogue) if result.qualification else []
+            outbound = queue_notifications(session, notifications=notifications, now=now)
+            reward = staff.reward_data(result.reward)
+    except RewardRefused as error:
+        raise click.ClickException(_refusal_message(error, code)) from None
+    send_queued(services, outbound)
+    click.echo(f"redeemed {reward['code']}: {reward['title']}")
+
+
+@rewards_cli.command("list")
+@click.argument("customer")
+@click.option("--all", "show_all", is_flag=True, help="Include redeemed and expired coupons.")
+def list_rewards(customer: str, show_all: bool) -> None:
+    """List a customer's coupons (LINE user ID, referral code or coupon code)."""
+    services = _services()
+    with services.db.session_scope() as session:
+        target = staff.find_customer(session, ref=customer)
+        if target is None:
+            raise click.ClickException(f"no customer {customer!r}")
+        rows = (rewards.list_for_customer(session, customer_id=target.id) if show_all
+                else rewards.list_unused(session, customer_id=target.id, now=services.clock()))
+        items = [staff.reward_data(row) for row in rows]
+    for item in items:
+        used = f"  redeemed {item['redeemed_at']} by {item['redeemed_by']}" if item["redeemed_at"] else ""
+        click.echo(f"{item['code']}  {item['kind']:8} {item['title']}{used}")
+    click.echo(f"{len(items)} coupon(s)")
+
+
+def register(app: Flask) -> None:
+    """Add the referrals and rewards command groups to the app's CLI."""
+    app.cli.add_command(referrals_cli)
+    app.cli.add_command(rewards_cli)

@@ -1,0 +1,231 @@
+"""Campaign files: the shop's rewards and rules in YAML, checked before they reach customers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from storage import referrals
+from storage.models.referrals import QualifyReason, ReferralCampaign
+
+TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")  # Taiwan keeps no daylight saving time
+DEFAULT_NEW_CUSTOMER_DAYS = 7
+NEW_CUSTOMER_DAYS_OPTION = "KOUBEI_REFERRAL_NEW_CUSTOMER_DAYS"
+MAX_TITLE_LENGTH = 30
+
+_CAMPAIGN_KEYS = {"slug", "name", "starts", "ends", "new_customer_days", "qualify_on", "referee_reward",
+                  "referrer_reward", "tiers"}
+_REWARD_KEYS = {"title", "description", "value", "valid_days", "expires", "vip"}
+
+
+class CampaignError(ValueError):
+    """The campaign file is malformed; the message says where."""
+
+
+@dataclass(frozen=True)
+class RewardSpec:
+    """One reward as the campaign describes it."""
+
+    title: str
+    description: str | None = None
+    value: int | None = None
+    valid_days: int | None = None
+    expires: str | None = None  # ISO date, the last day the coupon can be used
+    vip: bool = False
+
+    def expires_at(self, issued_at: datetime) -> datetime | None:
+        """When a coupon issued at this moment stops being usable."""
+        if self.expires:
+            return _day_start(date.fromisoformat(self.expires) + timedelta(days=1))
+        if self.valid_days:
+            # usable through the whole last day, as a paper coupon would be
+            return _day_start(issued_at.astimezone(TAIPEI).date() + timedelta(days=self.valid_days + 1))
+        return None
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """A reward for reaching a number of qualified referrals."""
+
+    referrals: int
+    reward: RewardSpec
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    """A whole campaign: when it runs, who counts as new, what qualifies, and every reward."""
+
+    slug: str
+    name: str
+    starts_at: datetime
+    ends_at: datetime | None
+    referee_reward: RewardSpec
+    referrer_reward: RewardSpec
+    tiers: tuple[TierSpec, ...] = ()
+    new_customer_days: int | None = None
+    qualify_on: tuple[str, ...] = (QualifyReason.PURCHASE,)
+
+    def definition(self) -> dict[str, Any]:
+        """The JSON stored with the campaign row."""
+        data = asdict(self)
+        data["starts_at"] = self.starts_at.isoformat()
+        data["ends_at"] = self.ends_at.isoformat() if self.ends_at else None
+        return data
+
+    @classmethod
+    def from_definition(cls, data: Mapping[str, Any]) -> CampaignSpec:
+        """Rebuild the spec stored with a campaign row."""
+        return cls(
+            slug=data["slug"], name=data["name"], starts_at=datetime.fromisoformat(data["starts_at"]),
+            ends_at=datetime.fromisoformat(data["ends_at"]) if data["ends_at"] else None,
+            referee_reward=RewardSpec(**data["referee_reward"]), referrer_reward=RewardSpec(**data["referrer_reward"]),
+            tiers=tuple(TierSpec(t["referrals"], RewardSpec(**t["reward"])) for t in data["tiers"]),
+            new_customer_days=data["new_customer_days"], qualify_on=tuple(data["qualify_on"]),
+        )
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, TAIPEI).astimezone(UTC)
+
+
+def _moment(value: object, where: str, *, end: bool = False) -> datetime:
+    """A date means the start of that day in Taiwan (the day after, for an end date: ends are inclusive)."""
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=TAIPEI)).astimezone(UTC)
+    if isinstance(value, date):
+        return _day_start(value + timedelta(days=1) if end else value)
+    raise CampaignError(f"{where}: expected a date like 2026-03-01, got {value!r}")
+
+
+def _positive_int(value: object, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise CampaignError(f"{where}: expected a positive whole number, got {value!r}")
+    return value
+
+
+def _reward(data: object, where: str) -> RewardSpec:
+    if not isinstance(data, Mapping):
+        raise CampaignError(f"{where}: expected a table with at least a title")
+    unknown = set(data) - _REWARD_KEYS
+    if unknown:
+        raise CampaignError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    title = data.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise CampaignError(f"{where}.title: every reward needs a title customers will read")
+    if len(title.strip()) > MAX_TITLE_LENGTH:
+        raise CampaignError(f"{where}.title: at most {MAX_TITLE_LENGTH} characters (it goes into share links)")
+    expires = data.get("expires")
+    if expires is not None and not isinstance(expires, date):
+        raise CampaignError(f"{where}.expires: expected a date like 2026-12-31, got {expires!r}")
+    if isinstance(expires, datetime):
+        expires = expires.date()
+    return RewardSpec(
+        title=title.strip(), description=(data.get("description") or None),
+        value=_positive_int(data["value"], f"{where}.value") if data.get("value") is not None else None,
+        valid_days=_positive_int(data["valid_days"], f"{where}.valid_days") if "valid_days" in data else None,
+        expires=expires.isoformat() if expires else None, vip=bool(data.get("vip", False)),
+    )
+
+
+def _tiers(data: object) -> tuple[TierSpec, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        raise CampaignError("tiers: expected a list of tiers, each with 'referrals' and a reward")
+    tiers = []
+    for index, item in enumerate(data):
+        where = f"tiers[{index}]"
+        if not isinstance(item, Mapping) or "referrals" not in item:
+            raise CampaignError(f"{where}: each tier needs 'referrals' (how many qualified friends)")
+        reward = {k: v for k, v in item.items() if k != "referrals"}
+        tiers.append(TierSpec(_positive_int(item["referrals"], f"{where}.referrals"), _reward(reward, where)))
+    counts = [tier.referrals for tier in tiers]
+    if len(set(counts)) != len(counts):
+        raise CampaignError("tiers: two tiers have the same number of referrals")
+    return tuple(sorted(tiers, key=lambda tier: tier.referrals))
+
+
+def _qualify_on(data: object) -> tuple[str, ...]:
+    values = data if data is not None else [QualifyReason.PURCHASE.value]
+    known = {reason.value for reason in QualifyReason}
+    if not isinstance(values, list) or not values or not set(values) <= known:
+        raise CampaignError(f"qualify_on: expected a list drawn from {', '.join(sorted(known))}")
+    return tuple(dict.fromkeys([QualifyReason.PURCHASE.value, *values]))
+
+
+def parse_campaign(data: object) -> CampaignSpec:
+    """Check a campaign read from YAML and turn it into a spec."""
+    if not isinstance(data, Mapping):
+        raise CampaignError("a campaign file is a YAML table (slug, name, starts, rewards...)")
+    unknown = set(data) - _CAMPAIGN_KEYS
+    if unknown:
+        raise CampaignError(f"unknown key(s) {', '.join(sorted(unknown))}")
+    for key in ("slug", "name", "starts", "referee_reward", "referrer_reward"):
+        if key not in data:
+            raise CampaignError(f"{key}: missing")
+    slug = str(data["slug"])
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", slug):
+        raise CampaignError("slug: lower-case letters, digits and dashes, e.g. spring-2026")
+    starts = _moment(data["starts"], "starts")
+    ends = _moment(data["ends"], "ends", end=True) if data.get("ends") is not None else None
+    if ends is not None and ends <= starts:
+        raise CampaignError("ends: the campaign ends before it starts")
+    days = data.get("new_customer_days")
+    return CampaignSpec(
+        slug=slug, name=str(data["name"]), starts_at=starts, ends_at=ends,
+        referee_reward=_reward(data["referee_reward"], "referee_reward"),
+        referrer_reward=_reward(data["referrer_reward"], "referrer_reward"), tiers=_tiers(data.get("tiers")),
+        new_customer_days=_positive_int(days, "new_customer_days") if days is not None else None,
+        qualify_on=_qualify_on(data.get("qualify_on")),
+    )
+
+
+def read_campaign_file(path: Path) -> CampaignSpec:
+    """Read and check a campaign file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CampaignError(f"{path}: not valid YAML: {exc}") from exc
+    try:
+        return parse_campaign(data)
+    except CampaignError as exc:
+        raise CampaignError(f"{path}: {exc}") from None
+
+
+def activate(session: Session, *, spec: CampaignSpec, now: datetime) -> ReferralCampaign:
+    """Store a campaign and make it the active one (any other campaign stops)."""
+    return referrals.save_campaign(session, slug=spec.slug, name=spec.name, definition=spec.definition(),
+                                   starts_at=spec.starts_at, ends_at=spec.ends_at, now=now)
+
+
+def spec_of(campaign: ReferralCampaign) -> CampaignSpec:
+    """The spec a campaign row was loaded from."""
+    return CampaignSpec.from_definition(campaign.definition)
+
+
+def new_customer_window(spec: CampaignSpec, options: Mapping[str, str]) -> timedelta:
+    """How long after first following a customer may still use a friend's code: campaign, then env, then 7 days."""
+    days = spec.new_customer_days or int(options.get(NEW_CUSTOMER_DAYS_OPTION) or DEFAULT_NEW_CUSTOMER_DAYS)
+    return timedelta(days=days)
+
+
+def local_date(moment: datetime) -> str:
+    """A date as customers in Taiwan read it."""
+    return moment.astimezone(TAIPEI).strftime("%Y/%m/%d")
+
+
+def last_day(expires_at: datetime) -> str:
+    """The last day a coupon can be used, as customers in Taiwan read it."""
+    return local_date(expires_at - timedelta(microseconds=1))
+
+
+def local_time(moment: datetime) -> str:
+    """A time of day in Taiwan."""
+    return moment.astimezone(TAIPEI).strftime("%H:%M")
