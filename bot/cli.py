@@ -12,6 +12,7 @@ from sqlalchemy import select
 import storage.migrate
 from bot import tasks
 from bot.commands import referrals as referral_commands
+from bot.commands import surveys as survey_commands
 from bot.services import get_services
 from storage.models import OutboundMessage, OutboxStatus
 
@@ -73,3 +74,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(queue_cli)
     referral_commands.register(app)
+    survey_commands.register(app)

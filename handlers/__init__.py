@@ -5,10 +5,10 @@ No Flask and no LINE SDK here: bot/ turns events into calls and replies into LIN
 
 from __future__ import annotations
 
-from handlers import customers, menu, referrals
+from handlers import customers, menu, referrals, surveys
 from handlers.routing import Router
 
-MODULES = (customers, menu, referrals)
+MODULES = (customers, menu, referrals, surveys)
 
 
 def build_router() -> Router:
