@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from storage.models.referrals import Reward
+    from handlers.referrals.rewards import CouponState
 
 
 class KoubeiError(Exception):
@@ -31,7 +31,7 @@ class ReferralRefused(KoubeiError):
 class RewardRefused(KoubeiError):
     """A coupon that cannot be redeemed (unknown, expired, or already used, with when and by whom)."""
 
-    def __init__(self, reason: str, reward: Reward | None = None) -> None:
+    def __init__(self, reason: str, reward: CouponState | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.reward = reward

@@ -63,7 +63,8 @@ def count_attempts_by_outcome(session: Session, *, exclude: AttemptOutcome | Non
     query = select(ReferralAttempt.outcome, func.count()).group_by(ReferralAttempt.outcome)
     if exclude is not None:
         query = query.where(ReferralAttempt.outcome != exclude)
-    return dict(sorted(session.execute(query).tuples(), key=lambda item: (-item[1], item[0])))
+    counts = [(outcome, count) for outcome, count in session.execute(query)]
+    return dict(sorted(counts, key=lambda item: (-item[1], item[0])))
 
 
 def leaderboard(session: Session, *, limit: int = 10) -> list[LeaderboardRow]:

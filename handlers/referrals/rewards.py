@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
@@ -20,6 +21,26 @@ from storage.models.referrals import ReferralCampaign, Reward, RewardKind
 
 MAX_CODE_TRIES = 10
 MAX_LISTED = 10  # keeps the list inside one LINE text message
+
+
+@dataclass(frozen=True)
+class CouponState:
+    """A coupon as it stood when a redemption was refused; outlives the rolled-back session."""
+
+    code: str
+    title: str
+    kind: str
+    tier: int | None
+    customer_id: int
+    issued_at: datetime
+    expires_at: datetime | None
+    redeemed_at: datetime | None
+    redeemed_by: str | None
+
+    @classmethod
+    def of(cls, reward: Reward) -> CouponState:
+        """Copy what staff need to read out of a reward row."""
+        return cls(**{name: getattr(reward, name) for name in cls.__dataclass_fields__})
 
 
 class RedeemRefusal(StrEnum):
@@ -96,5 +117,5 @@ def redeem_coupon(session: Session, *, code: str, staff: str, now: datetime) -> 
     if reward is None:
         raise RewardRefused(RedeemRefusal.UNKNOWN)
     if reward.redeemed_at is not None:
-        raise RewardRefused(RedeemRefusal.ALREADY_REDEEMED, reward)
-    raise RewardRefused(RedeemRefusal.EXPIRED, reward)
+        raise RewardRefused(RedeemRefusal.ALREADY_REDEEMED, CouponState.of(reward))
+    raise RewardRefused(RedeemRefusal.EXPIRED, CouponState.of(reward))

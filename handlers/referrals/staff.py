@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from handlers.referrals.codes import format_coupon, normalize_coupon
 from handlers.referrals.qualification import Qualification, qualify_referral
-from handlers.referrals.rewards import redeem_coupon
+from handlers.referrals.rewards import CouponState, redeem_coupon
 from storage import customers, referrals, rewards
 from storage.models import Customer
 from storage.models.referrals import QualifyReason, Reward, RewardKind
@@ -66,7 +66,7 @@ def redeem(session: Session, *, code: str, staff: str, now: datetime) -> Redempt
     return Redemption(reward, qualification)
 
 
-def reward_data(reward: Reward) -> dict[str, Any]:
+def reward_data(reward: Reward | CouponState) -> dict[str, Any]:
     """A coupon as plain data, for the CLI and the API."""
     return {
         "code": format_coupon(reward.code), "title": reward.title, "kind": reward.kind, "tier": reward.tier,

@@ -1,0 +1,171 @@
+"""Redemption end to end: the welcome reward, the referrer's push, every rule's refusal, the rate limit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from handlers.referrals.campaigns import last_day, local_time
+from handlers.referrals.codes import format_coupon
+from storage.models.referrals import AttemptOutcome, ReferralAttempt, ReferralStatus, RewardKind
+from tests.handlers.referral_support import (
+    DEFAULT_CAMPAIGN,
+    Clock,
+    Shopper,
+    load_campaign,
+    qualify,
+    texts,
+    write_campaign,
+)
+
+
+@pytest.fixture
+def clock(services):
+    services.clock = Clock()
+    return services.clock
+
+
+@pytest.fixture
+def shop(live_bot, emulator, services, runner, clock):
+    load_campaign(runner)
+    return lambda name, **kw: Shopper(live_bot, emulator, services, name, **kw)
+
+
+@pytest.fixture
+def amy(shop):
+    amy = shop("王小美")
+    amy.follow()
+    amy.ask_code()
+    amy.inbox()
+    return amy
+
+
+def refused(services, reason, **params):
+    return services.catalogue.text(f"referral.refused.{reason}", code=params.pop("code", ""), **params)
+
+
+def outcomes(services, shopper):
+    with services.db.session_scope() as session:
+        query = select(ReferralAttempt.outcome).where(ReferralAttempt.customer_id == shopper.customer.id)
+        return list(session.scalars(query.order_by(ReferralAttempt.id)))
+
+
+def test_friend_with_a_code_gets_the_welcome_reward_and_the_referrer_a_push(shop, amy, services, emulator):
+    ben = shop("陳大文")
+    ben.follow()
+    answer = ben.say(f"嗨！我朋友說輸入 {amy.code.lower()} 可以拿見面禮")
+    [welcome] = ben.rewards()
+    assert welcome.kind == RewardKind.WELCOME and welcome.title == "新朋友見面禮：招牌拿鐵一杯"
+    t = services.catalogue.translator("zh-TW")
+    expiry = t("reward.expires", date=last_day(welcome.expires_at))
+    reward = t("reward.item", title=welcome.title, details=f"{welcome.description}\n",
+               code=format_coupon(welcome.code), expiry=expiry)
+    assert texts(answer) == [t("referral.redeemed", name="王小美", reward=reward)]
+    referral = ben.referral()
+    assert referral.referrer_id == amy.customer.id and referral.status == ReferralStatus.JOINED
+    assert texts(amy.inbox()) == [t("referral.friend_joined", name="陳大文", reward="推薦感謝禮：NT$50 折價券")]
+    [push] = emulator.calls("/v2/bot/message/push")
+    assert push["requestBody"]["to"] == amy.user_id
+
+
+def test_own_code_is_refused(amy, services):
+    assert amy.say_text(f"推薦碼 {amy.code}") == refused(services, "own_code")
+    assert amy.referral() is None
+
+
+def test_one_referrer_per_referee_ever(shop, amy, services):
+    carl = shop("林志明")
+    carl.ask_code()
+    ben = shop("陳大文")
+    ben.follow()
+    ben.say(amy.code)
+    assert ben.say_text(carl.code) == refused(services, "already_referred")
+    assert ben.referral().referrer_id == amy.customer.id
+
+
+def test_a_customer_who_followed_long_ago_is_not_new(shop, amy, services, clock):
+    ben = shop("陳大文")
+    ben.follow()
+    clock.advance(days=7, minutes=1)
+    assert ben.say_text(amy.code) == refused(services, "not_new", days=7)
+    assert ben.referral() is None
+
+
+def test_a_customer_with_a_purchase_is_not_new(shop, amy, services, runner):
+    ben = shop("陳大文")
+    ben.follow()
+    assert qualify(runner, ben.user_id).exit_code == 0
+    assert ben.say_text(amy.code) == refused(services, "not_new", days=7)
+
+
+def test_a_customer_who_already_referred_someone_is_not_new(shop, amy, services):
+    ben, dan = shop("陳大文"), shop("張小華")
+    ben.follow()
+    ben.ask_code()
+    dan.follow()
+    dan.say(ben.code)
+    assert ben.say_text(amy.code) == refused(services, "not_new", days=7)
+
+
+def test_referring_back_is_a_cycle(shop, amy, services):
+    ben = shop("陳大文")
+    ben.follow()
+    ben.say(amy.code)
+    ben.ask_code()
+    assert amy.say_text(f"推薦碼 {ben.code}") == refused(services, "cycle")
+    assert amy.referral() is None
+
+
+def test_codes_are_refused_when_the_campaign_is_stopped(shop, amy, services, runner):
+    assert runner.invoke(args=["referrals", "campaign", "stop"]).exit_code == 0
+    ben = shop("陳大文")
+    ben.follow()
+    assert ben.say_text(amy.code) == refused(services, "campaign_inactive")
+    assert ben.rewards() == []
+
+
+@pytest.mark.parametrize("settings_overrides", [{"extra": {"KOUBEI_REFERRAL_NEW_CUSTOMER_DAYS": "2"}}])
+def test_the_new_customer_window_comes_from_the_environment_when_the_campaign_sets_none(
+        live_bot, emulator, services, runner, clock, tmp_path):
+    text = DEFAULT_CAMPAIGN.read_text(encoding="utf-8").replace("new_customer_days: 7\n", "")
+    load_campaign(runner, write_campaign(tmp_path, text))
+    amy, ben = Shopper(live_bot, emulator, services, "王小美"), Shopper(live_bot, emulator, services, "陳大文")
+    amy.ask_code()
+    ben.follow()
+    clock.advance(days=2, hours=1)
+    assert ben.say_text(amy.code) == refused(services, "not_new", days=2)
+
+
+def test_an_unknown_code_is_refused_and_recorded(shop, services):
+    ben = shop("陳大文")
+    ben.follow()
+    assert ben.say_text("推薦碼 ZZ9ZZ9") == refused(services, "invalid", code="ZZ9ZZ9")
+    assert outcomes(services, ben) == [AttemptOutcome.INVALID]
+
+
+def test_more_than_five_invalid_codes_in_an_hour_start_a_cool_down(shop, amy, services, clock):
+    ben = shop("陳大文")
+    ben.follow()
+    for attempt in range(5):
+        clock.advance(minutes=5)
+        assert ben.say_text(f"ZZ{attempt + 2}ZZZ") == refused(services, "invalid", code=f"ZZ{attempt + 2}ZZZ")
+    clock.advance(minutes=5)
+    until = local_time(clock.now + timedelta(hours=1))
+    cooldown = services.catalogue.text("referral.cooldown", until=until)
+    assert ben.say_text("ZZ8ZZZ") == cooldown
+    clock.advance(minutes=30)
+    assert ben.say_text(amy.code) == cooldown  # not even checked
+    assert ben.referral() is None
+    assert ben.say_text("謝謝") == services.catalogue.text("menu.help.text")  # ordinary chat is unaffected
+    clock.advance(minutes=31)
+    ben.say(amy.code)
+    assert ben.referral() is not None
+    assert outcomes(services, ben) == [AttemptOutcome.INVALID] * 6 + [
+        AttemptOutcome.RATE_LIMITED, AttemptOutcome.COOLING_DOWN, AttemptOutcome.REDEEMED]
+
+
+def test_refused_codes_do_not_count_towards_the_rate_limit(shop, amy, services):
+    for _ in range(7):
+        assert amy.say_text(amy.code) == refused(services, "own_code")
