@@ -189,7 +189,7 @@ def list_responses(session: Session, *, survey_id: int) -> Sequence[tuple[Survey
     """Every conversation of a survey with its version, oldest first."""
     query = (select(SurveyResponse, SurveyVersion).join(SurveyVersion)
              .where(SurveyVersion.survey_id == survey_id).order_by(SurveyResponse.id))
-    return session.execute(query).tuples().all()
+    return [(response, version) for response, version in session.execute(query)]
 
 
 def list_survey_answers(session: Session, *, survey_id: int) -> Sequence[SurveyAnswer]:

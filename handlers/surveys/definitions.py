@@ -181,14 +181,16 @@ def _condition(reader: _Reader, node: Node, where: str, earlier: dict[str, Quest
     return Condition(target_id, bounds.get("at_least"), bounds.get("at_most"), one_of)
 
 
-def _question(reader: _Reader, node: Node, index: int, earlier: dict[str, Question]) -> Question | None:
+def _question(reader: _Reader, node: Node, index: int, earlier: dict[str, Question],
+              seen: set[str]) -> Question | None:
     where = f"question {index}"
     fields = reader.fields(node, where, QUESTION_FIELDS, {"id", "kind", "text"})
     if fields is None:
         return None
     question_id = reader.identifier(fields["id"], f"{where} id", ID_PATTERN, ID_RULE) if "id" in fields else None
-    if question_id in earlier:
+    if question_id in seen:
         reader.fail(fields["id"], f"question id {question_id!r} is used twice")
+    seen.add(question_id)
     if question_id:
         where = f"question {question_id!r}"
     kind_value = reader.scalar(fields["kind"], f"{where} kind") if "kind" in fields else None
@@ -219,9 +221,10 @@ def parse_definition(source_text: str, *, source: str = "<survey>") -> SurveyDef
     try:
         root = yaml.compose(source_text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise DefinitionError(source, [Problem(mark.line + 1 if mark else 1, f"not valid YAML: {exc.problem}")]) \
-            from None
+        # the context ("while scanning a quoted scalar") points at where the mistake begins
+        mark = exc.context_mark or exc.problem_mark
+        reason = ", ".join(part for part in (exc.context, exc.problem) if part)
+        raise DefinitionError(source, [Problem(mark.line + 1 if mark else 1, f"not valid YAML: {reason}")]) from None
     if root is None:
         raise DefinitionError(source, [Problem(1, "the file is empty")])
     reader = _Reader()
@@ -240,8 +243,9 @@ def parse_definition(source_text: str, *, source: str = "<survey>") -> SurveyDef
     elif node is not None:
         if len(node.value) > MAX_QUESTIONS:
             reader.fail(node, f"{len(node.value)} questions; a chat survey may have at most {MAX_QUESTIONS}")
+        seen: set[str] = set()
         for index, item in enumerate(node.value, start=1):
-            question = _question(reader, item, index, questions)
+            question = _question(reader, item, index, questions, seen)
             if question is not None:
                 questions.setdefault(question.id, question)
     if reader.problems:
