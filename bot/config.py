@@ -49,6 +49,31 @@ def _secret(value: str | None) -> Secret | None:
     return Secret(value) if value else None
 
 
+# Tuning knobs read from KOUBEI_<NAME> (upper-cased field name), with their types.
+TUNABLE = {
+    "line_timeout_seconds": float,
+    "delivery_max_attempts": int,
+    "retry_base_seconds": float,
+    "reply_token_ttl_seconds": float,
+    "sweep_interval_minutes": int,
+    "stale_after_seconds": float,
+    "event_lease_seconds": float,
+    "delivery_lease_seconds": float,
+}
+
+
+def _tunables(env: Mapping[str, str]) -> dict[str, float | int]:
+    values = {}
+    for name, kind in TUNABLE.items():
+        raw = env.get(f"KOUBEI_{name.upper()}")
+        if raw:
+            try:
+                values[name] = kind(raw)
+            except ValueError:
+                raise ConfigError(f"KOUBEI_{name.upper()} must be a {kind.__name__}, got {raw!r}") from None
+    return values
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app needs from its environment, in one place."""
@@ -72,6 +97,8 @@ class Settings:
     reply_token_ttl_seconds: float = 50.0
     sweep_interval_minutes: int = 1
     stale_after_seconds: float = 60.0
+    event_lease_seconds: float = 60.0
+    delivery_lease_seconds: float = 30.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     REQUIRED_IN_PRODUCTION = (
@@ -98,6 +125,7 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             catalogue_path=Path(env.get("KOUBEI_CATALOGUE") or DEFAULT_CATALOGUE),
             extra={k: v for k, v in env.items() if k.startswith("KOUBEI_") and k != "KOUBEI_API_KEY"},
+            **_tunables(env),
         )
         values.update(overrides)
         for name in ("line_channel_secret", "line_channel_access_token", "secret_key", "api_key"):

@@ -13,7 +13,6 @@ from storage.models import DeliveryKind, OutboundMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=30)
 MAX_BACKOFF_SECONDS = 300.0
 
 
@@ -85,7 +84,8 @@ def deliver(services: Services, outbound_id: int) -> float | None:
     """Make one attempt at an outbox row; return the delay before the next, if one is due."""
     while True:
         with services.db.session_scope() as session:
-            row = outbox.claim_outbound(session, outbound_id=outbound_id, now=services.clock(), lease=LEASE)
+            lease = timedelta(seconds=services.settings.delivery_lease_seconds)
+            row = outbox.claim_outbound(session, outbound_id=outbound_id, now=services.clock(), lease=lease)
             if row is None:
                 return None
             attempt = _snapshot(row, services)

@@ -19,7 +19,6 @@ from storage.models import Customer, DeliveryKind, Direction, EventStatus, Outbo
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)
 MAX_EVENT_ATTEMPTS = 3
 
 
@@ -41,7 +40,8 @@ def to_inbound(row: WebhookEvent) -> InboundEvent:
 def _claim(services: Services, event_id: int) -> tuple[bool, str | None, bool]:
     """Take the event; say whose profile to fetch before the real unit of work."""
     with services.db.session_scope() as session:
-        row = events.claim_event(session, event_id=event_id, now=services.clock(), lease=LEASE)
+        lease = timedelta(seconds=services.settings.event_lease_seconds)
+        row = events.claim_event(session, event_id=event_id, now=services.clock(), lease=lease)
         if row is None:
             return False, None, False
         user_id = row.source_user_id if row.source_type == "user" else None
