@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from bot import postback
 from handlers.actions import Action
 from handlers.replies import Postback
 from storage import conversations
-from storage.models import EntrySource, ResponseState
+from storage.models import EntrySource, ResponseState, SurveyResponse
 from tests.handlers import surveys_fixtures as fixtures
 from tests.handlers.surveys_fixtures import Chat, answers_of, buttons, import_file, responses_of, text_of
 
@@ -216,3 +217,18 @@ def test_english_customer_gets_english_survey_texts(live_bot, emulator, services
     [first] = english.say("survey")
     assert services.catalogue.text("survey.hint.nps", "en") in text_of(first)
     assert services.catalogue.text("survey.button.cancel", "en") in buttons(first)
+
+
+def test_rich_menu_postback_starts_the_survey_it_names(chat, post_purchase, service_recovery, texts):
+    [first] = chat.send_data(postback.encode(Postback(Action.SURVEY_START, {"k": "service_recovery"})))
+    assert text_of(first).endswith(texts.question(service_recovery, "rating", 1))
+    [response] = responses_of(chat.services, chat.user_id)
+    assert response.source == EntrySource.POSTBACK and response.invitation_id is None
+
+
+def test_group_chat_messages_never_start_a_survey(live_bot, emulator, services, post_purchase, texts):
+    member = Chat(emulator, services)
+    status, _ = emulator.send_text(member.user_id, "問卷", group_id="C" + "1" * 32)
+    assert status == 200
+    with services.db.session_scope() as session:
+        assert session.scalars(select(SurveyResponse)).all() == []
