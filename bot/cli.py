@@ -49,6 +49,17 @@ def queue_sweep() -> None:
     click.echo(f"re-enqueued {found_events} events and {found_messages} outbound messages")
 
 
+@queue_cli.command("run-job")
+@click.argument("name")
+def queue_run_job(name: str) -> None:
+    """Run a periodic job now (they also run on their own schedule in the worker)."""
+    services = get_services(current_app)
+    job = services.router.jobs.get(name)
+    if job is None:
+        raise click.UsageError(f"no job {name!r}; known: {', '.join(sorted(services.router.jobs)) or 'none'}")
+    click.echo(f"{name}: {tasks.run_job(services, job)} message(s) queued")
+
+
 @queue_cli.command("failed")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def queue_failed(fmt: str) -> None:

@@ -7,15 +7,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from bot import outbox_writer
 from bot import postback as postback_codec
-from bot import render
 from bot.services import Services
 from handlers.context import HandlerContext, Profile
 from handlers.customers import resolve_customer
 from handlers.events import InboundEvent
-from handlers.replies import Message, Notify, Outgoing
-from storage import conversations, customers, events, outbox
-from storage.models import Customer, DeliveryKind, Direction, EventStatus, OutboundMessage, WebhookEvent
+from storage import conversations, customers, events
+from storage.models import Customer, Direction, EventStatus, WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -58,50 +57,6 @@ def _log_inbound(session: Session, event: InboundEvent, customer: Customer | Non
     )
 
 
-def _queue_messages(session: Session, services: Services, *, kind: DeliveryKind, recipient: str,
-                    messages: tuple[Message, ...] | list[Message], now: datetime,
-                    customer_id: int | None, event: InboundEvent,
-                    reply_token: str | None = None) -> list[OutboundMessage]:
-    rows = []
-    for chunk in render.render_all(messages):
-        expires = event.timestamp + timedelta(seconds=services.settings.reply_token_ttl_seconds)
-        row = outbox.create_outbound(
-            session, kind=kind, recipient=recipient, messages=chunk, now=now, customer_id=customer_id,
-            event_id=event.id, reply_token=reply_token, reply_token_expires_at=expires if reply_token else None,
-        )
-        rows.append(row)
-        for message in chunk:
-            conversations.log_message(session, chat_id=recipient, direction=Direction.OUT,
-                                      message_type=message["type"], text=render.summary(message), now=now,
-                                      customer_id=customer_id, outbound_id=row.id)
-        # a reply token answers one call only: further chunks go by push
-        kind, reply_token = DeliveryKind.PUSH, None
-    return rows
-
-
-def write_outbox(session: Session, services: Services, event: InboundEvent, customer: Customer | None,
-                 outgoing: list[Outgoing], now: datetime) -> list[OutboundMessage]:
-    """Turn a handler's answer into outbox rows: replies to the sender, pushes to others."""
-    replies = [item for item in outgoing if not isinstance(item, Notify)]
-    rows: list[OutboundMessage] = []
-    if replies and event.chat_id:
-        customer_id = customer.id if customer else None
-        if event.reply_token:
-            rows += _queue_messages(session, services, kind=DeliveryKind.REPLY, recipient=event.chat_id,
-                                    messages=replies, now=now, customer_id=customer_id, event=event,
-                                    reply_token=event.reply_token)
-        elif customer is None or customers.can_push(customer):
-            rows += _queue_messages(session, services, kind=DeliveryKind.PUSH, recipient=event.chat_id,
-                                    messages=replies, now=now, customer_id=customer_id, event=event)
-    for notify in (item for item in outgoing if isinstance(item, Notify)):
-        target = session.get(Customer, notify.customer_id) if notify.customer_id else None
-        if target is not None and not customers.can_push(target):
-            continue
-        rows += _queue_messages(session, services, kind=DeliveryKind.PUSH, recipient=notify.to,
-                                messages=notify.messages, now=now, customer_id=notify.customer_id, event=event)
-    return rows
-
-
 def _handle(services: Services, session: Session, event_id: int, profile: Profile | None) -> list[int]:
     now = services.clock()
     row = session.get(WebhookEvent, event_id)
@@ -116,7 +71,7 @@ def _handle(services: Services, session: Session, event_id: int, profile: Profil
                          basic_id=services.settings.line_bot_basic_id)
     outgoing = services.router.route(ctx, event)
     _log_inbound(session, event, customer, now)
-    rows = write_outbox(session, services, event, customer, outgoing, now)
+    rows = outbox_writer.queue_answer(session, services, event, customer, outgoing, now)
     events.mark_event(session, event=row, status=EventStatus.DONE, now=now)
     session.flush()
     return [r.id for r in rows]

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from bot import delivery, dispatch
+from bot import delivery, dispatch, outbox_writer
 from bot.config import Settings
 from bot.services import Services, get_services
+from handlers.jobs import Job, JobContext
 from storage import events, outbox
 
 if TYPE_CHECKING:
@@ -79,6 +80,23 @@ def sweep(services: Services) -> tuple[int, int]:
     return len(event_ids), len(outbound_ids)
 
 
+def run_job(services: Services, job: Job) -> int:
+    """Run one periodic job in its own unit of work and deliver what it asks to send."""
+    with services.db.session_scope() as session:
+        ctx = JobContext(session=session, now=services.clock(), catalogue=services.catalogue,
+                         options=services.settings.extra, basic_id=services.settings.line_bot_basic_id)
+        rows = outbox_writer.queue_notifications(session, job.run(ctx), now=ctx.now)
+        outbound_ids = [row.id for row in rows]
+    deliver_now(services, outbound_ids)
+    return len(outbound_ids)
+
+
+def _register_job(huey: Huey, app: Flask, job: Job) -> None:
+    @huey.periodic_task(crontab(minute=f"*/{job.every_minutes}"), name=f"job_{job.name}")
+    def job_task() -> None:
+        run_job(get_services(app), job)
+
+
 def init_app(app: Flask, settings: Settings) -> Huey:
     """Create this app's Huey and register its tasks, bound to the app's services."""
     huey = make_huey(settings)
@@ -95,6 +113,9 @@ def init_app(app: Flask, settings: Settings) -> Huey:
     @huey.periodic_task(crontab(minute=f"*/{settings.sweep_interval_minutes}"), name="sweep")
     def sweep_task() -> None:
         sweep(get_services(app))
+
+    for job in get_services(app).router.jobs.values():
+        _register_job(huey, app, job)
 
     app.extensions[EXTENSION_KEY] = huey
     get_services(app).queue = HueyQueue(huey, process_event_task, deliver_task)

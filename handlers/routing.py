@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from handlers.actions import Action
 from handlers.context import HandlerContext
 from handlers.events import InboundEvent
+from handlers.jobs import Job, JobFunction
 from handlers.replies import Outgoing
 
 Handler = Callable[[HandlerContext, InboundEvent], list[Outgoing]]
@@ -35,6 +36,7 @@ class Router:
         self._messages: list[_MessageRoute] = []
         self._follow_ups: list[FollowUp] = []
         self.unknown_postback: Handler | None = None
+        self.jobs: dict[str, Job] = {}
 
     def on_event(self, event_type: str, handler: Handler) -> None:
         """Handle every event of a type (follow, unfollow, join...)."""
@@ -54,6 +56,12 @@ class Router:
     def after_message(self, follow_up: FollowUp) -> None:
         """Let a module add to whatever answered a message (a survey asks its open question again)."""
         self._follow_ups.append(follow_up)
+
+    def every(self, minutes: int, name: str, job: JobFunction) -> None:
+        """Run a periodic job every few minutes in the worker."""
+        if name in self.jobs:
+            raise ValueError(f"job {name} already registered")
+        self.jobs[name] = Job(name=name, every_minutes=minutes, run=job)
 
     def message_chain(self) -> list[str]:
         """The message handlers in the order they are asked, for docs and tests."""
