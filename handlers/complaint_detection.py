@@ -29,20 +29,21 @@ class ComplaintThresholds:
     """
 
     complaint_threshold: float = 0.5
-    bias: float = 0.26
-    model_weight: float = 1.18
+    bias: float = 0.31
+    model_weight: float = 1.32
     snownlp_weight: float = 0.1
-    chat_length: float = 40.0
+    chat_length: float = 20.0
     lexicon_cap: float = 4.0
-    short_message_bias: float = -1.35
-    lexicon_weight: float = 3.83
-    question_discount: float = 2.78
-    complaint_question_boost: float = 1.96
-    greeting_discount: float = 2.12
-    thanks_discount: float = 2.51
-    polite_discount: float = 3.91
-    request_discount: float = 2.4
-    frustration_boost: float = 2.27
+    short_message_bias: float = -2.88
+    lexicon_weight: float = 7.84
+    question_discount: float = 3.23
+    complaint_question_boost: float = 1.23
+    greeting_discount: float = 1.61
+    thanks_discount: float = 3.1
+    polite_discount: float = 3.94
+    request_discount: float = 4.2
+    negation_discount: float = 2.82
+    frustration_boost: float = 3.27
 
     def __post_init__(self) -> None:
         if not 0.0 < self.complaint_threshold < 1.0:
@@ -103,6 +104,7 @@ FITTED_WEIGHTS = (
     "thanks_discount",
     "polite_discount",
     "request_discount",
+    "negation_discount",
     "frustration_boost",
 )
 
@@ -116,7 +118,7 @@ def features(
     model_logit: float, signals: Signals, chat: float, thresholds: ComplaintThresholds
 ) -> dict[str, float]:
     """Signal values keyed by the weight that multiplies them (discounts enter negated)."""
-    no_hit = 0.0 if signals.hits else 1.0
+    no_hit = 0.0 if signals.hits or signals.complaint_question else 1.0
     benign_question = signals.question and not signals.complaint_question
     return {
         "model_weight": model_logit,
@@ -128,6 +130,7 @@ def features(
         "thanks_discount": -chat * (signals.thanks or signals.praise) * no_hit,
         "polite_discount": -chat * signals.polite * no_hit,
         "request_discount": -chat * signals.request * no_hit,
+        "negation_discount": -chat * bool(signals.negated) * no_hit,
         "frustration_boost": chat * signals.frustration,
     }
 
@@ -139,6 +142,7 @@ REASON_TAGS = {
     "thanks_discount": "thanks",
     "polite_discount": "polite",
     "request_discount": "request",
+    "negation_discount": "negated",
     "frustration_boost": "frustration",
 }
 
