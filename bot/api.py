@@ -83,7 +83,7 @@ def redeem() -> tuple[Response, int]:
     services = get_services(current_app)
     now = services.clock()
     with services.db.session_scope() as session:
-        result = staff.redeem(session, code=code, staff=staff_name[:64], now=now)
+        result = staff.redeem(session, code=code, staff=staff_name, now=now)
         notifications = result.qualification.notifications(services.catalogue) if result.qualification else []
         outbound = queue_notifications(session, notifications=notifications, now=now)
         data = {"status": "redeemed", "reward": staff.reward_data(result.reward),

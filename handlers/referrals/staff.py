@@ -15,6 +15,8 @@ from storage import customers, referrals, rewards
 from storage.models import Customer
 from storage.models.referrals import QualifyReason, Reward, RewardKind
 
+STAFF_NAME_LENGTH = 64  # rewards.redeemed_by
+
 
 @dataclass
 class Purchase:
@@ -58,7 +60,7 @@ def record_purchase(session: Session, *, customer: Customer, now: datetime, sour
 
 def redeem(session: Session, *, code: str, staff: str, now: datetime) -> Redemption:
     """Redeem a coupon; a friend's welcome coupon used at the till may also qualify their referral."""
-    reward = redeem_coupon(session, code=code, staff=staff, now=now)
+    reward = redeem_coupon(session, code=code, staff=staff.strip()[:STAFF_NAME_LENGTH] or "staff", now=now)
     qualification = None
     if reward.kind == RewardKind.WELCOME:
         qualification = qualify_referral(session, customer=session.get(Customer, reward.customer_id), now=now,
