@@ -6,30 +6,15 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from bot import render
+from bot import outbox_writer
 from bot.services import Services
 from bot.tasks import deliver_now
 from handlers.replies import Notify
-from storage import conversations, customers, outbox
-from storage.models import Customer, DeliveryKind, Direction
 
 
 def queue_notifications(session: Session, *, notifications: list[Notify], now: datetime) -> list[int]:
     """Write each Notify to the outbox (never to someone who blocked the account); return the row ids."""
-    ids = []
-    for notify in notifications:
-        target = session.get(Customer, notify.customer_id) if notify.customer_id else None
-        if target is not None and not customers.can_push(target):
-            continue
-        for chunk in render.render_all(notify.messages):
-            row = outbox.create_outbound(session, kind=DeliveryKind.PUSH, recipient=notify.to, messages=chunk,
-                                         now=now, customer_id=notify.customer_id)
-            ids.append(row.id)
-            for message in chunk:
-                conversations.log_message(session, chat_id=notify.to, direction=Direction.OUT,
-                                          message_type=message["type"], text=render.summary(message), now=now,
-                                          customer_id=notify.customer_id, outbound_id=row.id)
-    return ids
+    return [row.id for row in outbox_writer.queue_notifications(session, notifications, now=now)]
 
 
 def send_queued(services: Services, outbound_ids: list[int]) -> None:
