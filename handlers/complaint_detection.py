@@ -28,7 +28,7 @@ class ComplaintThresholds:
     a one-line chat message leans on them, a long review leans on the n-gram model alone.
     """
 
-    complaint_threshold: float = 0.5
+    complaint_threshold: float = 0.55
     bias: float = 0.31
     model_weight: float = 1.32
     snownlp_weight: float = 0.1
