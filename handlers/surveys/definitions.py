@@ -61,9 +61,11 @@ class _Reader:
         self._constructor = SafeConstructor()
 
     def fail(self, node: Node, reason: str) -> None:
+        """Note a problem at the node's line."""
         self.problems.append(Problem(node.start_mark.line + 1, reason))
 
     def fields(self, node: Node, what: str, allowed: set[str], required: set[str]) -> dict[str, Node] | None:
+        """A mapping's fields by name, refusing unknown, repeated and missing ones."""
         if not isinstance(node, MappingNode):
             self.fail(node, f"{what} must be a set of `name: value` fields")
             return None
@@ -81,6 +83,7 @@ class _Reader:
         return found
 
     def scalar(self, node: Node, what: str) -> Any:
+        """A single value as YAML types it (str, int, bool...)."""
         if not isinstance(node, ScalarNode):
             self.fail(node, f"{what} must be a single value")
             return None
@@ -113,6 +116,7 @@ class _Reader:
         return {DEFAULT_LANGUAGE: value}
 
     def identifier(self, node: Node, what: str, pattern: re.Pattern[str], rule: str) -> str | None:
+        """An id that matches its pattern."""
         value = self.scalar(node, what)
         if isinstance(value, bool):
             self.fail(node, f"{what} reads as {value} (YAML takes yes/no/on/off for true/false): put it in quotes")
@@ -123,6 +127,7 @@ class _Reader:
         return value
 
     def typed(self, node: Node, what: str, kind: type) -> Any:
+        """A value of exactly one type (true/false, or a whole number)."""
         value = self.scalar(node, what)
         if value is None or type(value) is not kind:
             self.fail(node, f"{what} must be {'true or false' if kind is bool else 'a whole number'}")
