@@ -1,6 +1,7 @@
 """All tables, imported together so Alembic and the metadata see every one."""
 
 from storage.base import Base
+from storage.models.cases import Case, CaseMessage, CaseMessageKind, CaseSource, CaseStatus, ReplyRelay
 from storage.models.customers import Customer, FollowStatus
 from storage.models.events import EventStatus, WebhookEvent
 from storage.models.messages import (
@@ -18,6 +19,7 @@ from storage.models.referrals import (
     ReferralCode,
     Reward,
 )
+from storage.models.staff import CodeKind, StaffCode, StaffGroup, StaffMember, StaffRole
 from storage.models.surveys import (
     EntrySource,
     ResponseState,
@@ -54,4 +56,15 @@ __all__ = [
     "SurveyOptOut",
     "SurveyResponse",
     "SurveyVersion",
+    "Case",
+    "CaseMessage",
+    "CaseMessageKind",
+    "CaseSource",
+    "CaseStatus",
+    "ReplyRelay",
+    "CodeKind",
+    "StaffCode",
+    "StaffGroup",
+    "StaffMember",
+    "StaffRole",
 ]
