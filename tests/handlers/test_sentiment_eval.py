@@ -1,0 +1,132 @@
+"""Evaluation metrics computed by hand on tiny fixtures, CSV loading, and the ``flask sentiment eval`` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+
+from bot.commands.sentiment import sentiment_cli
+from handlers.sentiment_eval import (
+    Example,
+    Prediction,
+    best_threshold,
+    cross_validated,
+    evaluate,
+    load_csv,
+    roc_auc,
+)
+
+# label 0 = complaint. Scores are complaint probabilities; threshold 0.5.
+SIX_ROWS = [
+    Prediction(0, 0.9, True),  # tp
+    Prediction(0, 0.7, True),  # tp
+    Prediction(0, 0.4, False),  # fn
+    Prediction(1, 0.6, True),  # fp
+    Prediction(1, 0.2, False),  # tn
+    Prediction(1, 0.1, False),  # tn
+]
+
+
+def test_metrics_by_hand() -> None:
+    m = evaluate(SIX_ROWS)
+    assert (m.tp, m.fp, m.fn, m.tn) == (2, 1, 1, 2)
+    assert m.n == 6 and m.complaints == 3
+    assert m.accuracy == pytest.approx(4 / 6)
+    assert m.precision == pytest.approx(2 / 3)
+    assert m.recall == pytest.approx(2 / 3)
+    assert m.f1 == pytest.approx(2 / 3)
+    assert m.false_positive_rate == pytest.approx(1 / 3)
+    # complaint/non-complaint pairs ranked correctly: 0.9 beats all 3, 0.7 beats all 3, 0.4 beats 2 -> 8/9
+    assert m.auc == pytest.approx(8 / 9)
+
+
+def test_auc_counts_ties_as_half() -> None:
+    assert roc_auc([0, 1], [0.5, 0.5]) == pytest.approx(0.5)
+    assert roc_auc([0, 0, 1, 1], [0.8, 0.3, 0.3, 0.1]) == pytest.approx((2 + 1.5) / 4)
+
+
+def test_degenerate_inputs() -> None:
+    m = evaluate([Prediction(1, 0.1, False)])
+    assert m.precision == 0.0 and m.recall == 0.0 and m.false_positive_rate == 0.0
+    assert m.auc != m.auc  # NaN: AUC is undefined with one class
+
+
+def test_to_dict_has_the_documented_keys() -> None:
+    data = evaluate(SIX_ROWS).to_dict()
+    assert {"accuracy", "precision", "recall", "f1", "auc"} <= set(data)
+    assert data["precision"] == round(2 / 3, 4)
+
+
+def test_load_csv(tmp_path: Path) -> None:
+    path = tmp_path / "rows.csv"
+    path.write_text('\ufefftext,label\n"好吃, 推",1\n等很久,0\n ,1\n', encoding="utf-8")
+    assert load_csv(path) == [Example("好吃, 推", 1), Example("等很久", 0)]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [("text,score\n好,1\n", "expected columns"), ("text,label\n好,2\n", "label must be 0 or 1")],
+)
+def test_load_csv_rejects_bad_files(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=message):
+        load_csv(path)
+
+
+def test_best_threshold_maximises_f1() -> None:
+    labels = [0, 0, 1, 1]
+    scores = [0.9, 0.6, 0.4, 0.1]
+    threshold = best_threshold(labels, scores)
+    assert 0.4 < threshold <= 0.6
+
+
+def test_cross_validation_reports_held_out_folds() -> None:
+    examples = [Example(f"c{i}", 0) for i in range(10)] + [Example(f"p{i}", 1) for i in range(10)]
+    metrics, thresholds = cross_validated(
+        examples, lambda texts: [0.8 if t.startswith("c") else 0.2 for t in texts], folds=5
+    )
+    assert len(thresholds) == 5
+    assert metrics.n == 20 and metrics.accuracy == 1.0
+
+
+@pytest.fixture()
+def runner() -> FlaskCliRunner:
+    app = Flask(__name__)
+    app.cli.add_command(sentiment_cli)
+    return app.test_cli_runner()
+
+
+@pytest.fixture()
+def small_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "chat.csv"
+    path.write_text(
+        "text,label\n請問你們幾點開門？,1\n謝謝老闆,1\n我要退款，便當裡面有頭髮，很噁心,0\n外送等了一個多小時還沒送到,0\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_eval_command_json(runner: FlaskCliRunner, small_csv: Path) -> None:
+    result = runner.invoke(args=["sentiment", "eval", str(small_csv), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert {"accuracy", "precision", "recall", "f1", "auc"} <= set(data)
+    assert data["n"] == 4 and data["complaints"] == 2
+    assert data["recall"] == 1.0 and data["false_positive_rate"] == 0.0
+
+
+def test_eval_command_text_and_baseline(runner: FlaskCliRunner, small_csv: Path) -> None:
+    result = runner.invoke(args=["sentiment", "eval", str(small_csv), "--scorer", "snownlp", "--threshold", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert "scorer: snownlp" in result.output
+    assert "complaint F1:" in result.output and "ROC AUC:" in result.output
+
+
+def test_eval_command_missing_file(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(args=["sentiment", "eval", str(tmp_path / "nope.csv")])
+    assert result.exit_code != 0
