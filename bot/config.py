@@ -90,6 +90,7 @@ class Settings:
     redis_url: str | None = None
     huey_immediate: bool = False
     catalogue_path: Path = DEFAULT_CATALOGUE
+    model_cache_path: Path | None = None
     max_body_bytes: int = 1024 * 1024
     line_timeout_seconds: float = 5.0
     delivery_max_attempts: int = 8
@@ -124,6 +125,7 @@ class Settings:
             database_url=env.get("DATABASE_URL") or "",
             redis_url=env.get("REDIS_URL") or None,
             catalogue_path=Path(env.get("KOUBEI_CATALOGUE") or DEFAULT_CATALOGUE),
+            model_cache_path=Path(env["KOUBEI_MODEL_CACHE"]) if env.get("KOUBEI_MODEL_CACHE") else None,
             extra={k: v for k, v in env.items() if k.startswith("KOUBEI_") and k != "KOUBEI_API_KEY"},
             **_tunables(env),
         )
@@ -141,6 +143,11 @@ class Settings:
     def is_production(self) -> bool:
         """Production is the default: development and tests say so explicitly."""
         return self.env not in ("development", "testing")
+
+    @property
+    def model_cache(self) -> Path:
+        """Where the worker caches the fitted complaint model."""
+        return self.model_cache_path or self.instance_path / "models"
 
     @property
     def huey_sqlite_path(self) -> Path:

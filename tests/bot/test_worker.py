@@ -45,7 +45,7 @@ def settings_overrides(queue_url):
 class Worker:
     """A huey_consumer process with the same settings as the test app."""
 
-    def __init__(self, services, queue_url):
+    def __init__(self, services, queue_url, model_cache):
         settings = services.settings
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "KOUBEI_ENV": "development",
@@ -53,7 +53,7 @@ class Worker:
             "LINE_API_BASE": settings.line_api_base, "DATABASE_URL": settings.database_url,
             "KOUBEI_INSTANCE_PATH": str(settings.instance_path), "KOUBEI_RETRY_BASE_SECONDS": "0.2",
             "KOUBEI_EVENT_LEASE_SECONDS": str(SHORT_LEASE), "KOUBEI_DELIVERY_LEASE_SECONDS": str(SHORT_LEASE),
-            "KOUBEI_STALE_AFTER_SECONDS": str(SHORT_LEASE),
+            "KOUBEI_STALE_AFTER_SECONDS": str(SHORT_LEASE), "KOUBEI_MODEL_CACHE": str(model_cache),
         }
         if queue_url:
             self.env["REDIS_URL"] = queue_url
@@ -78,13 +78,14 @@ class Worker:
 
 
 @pytest.fixture
-def worker(services, queue_url):
-    process = Worker(services, queue_url)
+def worker(services, queue_url, tmp_path_factory):
+    # one model cache for the whole run: the worker loads the complaint model at start
+    process = Worker(services, queue_url, tmp_path_factory.getbasetemp() / "model-cache")
     yield process
     process.stop()
 
 
-def wait_until(condition, timeout=30.0):
+def wait_until(condition, timeout=90.0):  # a worker start loads the sentiment model
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -115,14 +116,14 @@ def test_kill_9_of_the_worker_loses_nothing_and_sends_nothing_twice(live_bot, se
     for user in users:  # no reply tokens: every answer is a push with a retry key
         live_bot.send(factories.make_text_event(user, "在嗎？"))
     # wait until LINE (the emulator) holds at least one push it has not answered yet
-    assert wait_until(lambda: (faults := emulator.faults()) == [] or faults[0]["remaining"] < 4, timeout=20)
+    assert wait_until(lambda: (faults := emulator.faults()) == [] or faults[0]["remaining"] < 4)
     worker.kill()  # mid-flight: some pushes reach LINE, their results are never recorded
     time.sleep(1.6)  # the emulator finishes the abandoned calls
     worker.start()
     for _ in range(3):  # the periodic sweep, sped up: leases of the dead worker run out
         time.sleep(SHORT_LEASE + 0.2)
         tasks.sweep(services)
-    assert wait_until(lambda: statuses(services) == ([EventStatus.DONE] * 12, [OutboxStatus.SENT] * 12), 30), \
+    assert wait_until(lambda: statuses(services) == ([EventStatus.DONE] * 12, [OutboxStatus.SENT] * 12)), \
         statuses(services)
     for user in users:
         assert len(emulator.messages(user)) == 1, user
@@ -133,6 +134,7 @@ def test_kill_9_of_the_worker_loses_nothing_and_sends_nothing_twice(live_bot, se
     assert any(c["status"] == 409 for c in pushes)
 
 
+@pytest.mark.parametrize("queue_url", [None], ids=["huey-sqlite"], indirect=True)
 def test_web_keeps_accepting_while_the_worker_is_down(live_bot, services, emulator, worker, customer_id):
     for i in range(5):
         assert live_bot.send(factories.make_text_event(f"U{i:032x}", "hi")).status_code == 200
