@@ -15,6 +15,7 @@ from enum import StrEnum
 from handlers import sentiment
 from handlers.context import HandlerContext
 from handlers.errors import InvalidAnswer
+from handlers.referrals import QualifyReason, qualify_referral
 from handlers.replies import Outgoing, Text
 from handlers.surveys import messages
 from handlers.surveys.answers import NotAnAnswer, Parsed, parse_button, parse_typed
@@ -215,13 +216,16 @@ def _complete(ctx: HandlerContext, conversation: Conversation) -> list[Outgoing]
     response.current_question = None
     ctx.session.flush()
     reply: list[Outgoing] = [Text(conversation.voice.local(conversation.definition.thanks, "survey.default_thanks"))]
+    customer = ctx.session.get(Customer, response.customer_id)
     hooks = _completion_hooks.get(conversation.survey.key, {})
     if hooks:
-        customer = ctx.session.get(Customer, response.customer_id)
         answers = {a.question_id: a for a in surveys.list_answers(ctx.session, response_id=response.id)}
         for hook in hooks.values():
             reply += hook(ctx, customer, response, answers)
-    return reply
+    # a campaign may count a finished survey as what qualifies the referral that brought this customer
+    qualification = qualify_referral(ctx.session, customer=customer, now=ctx.now,
+                                     reason=QualifyReason.SURVEY_COMPLETED)
+    return reply + qualification.notifications(ctx.catalogue)
 
 
 def _cancel(ctx: HandlerContext, conversation: Conversation, turn: Turn) -> list[Outgoing]:

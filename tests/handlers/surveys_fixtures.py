@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from handlers import complaint_detection
 from handlers.surveys.definitions import load_definition
 from handlers.surveys.questions import SurveyDefinition, localized
 from storage import customers, surveys
@@ -22,9 +24,10 @@ SERVICE_RECOVERY = ROOT / "examples" / "surveys" / "service_recovery.yaml"
 class Chat:
     """One customer's chat: messages and taps go through the emulator's webhooks, as from a phone."""
 
-    def __init__(self, emulator, services, name: str = "王小明", language: str = "zh-TW") -> None:
+    def __init__(self, emulator, services, name: str = "王小明", language: str = "zh-TW",
+                 user_id: str | None = None) -> None:
         self.emulator, self.services = emulator, services
-        self.user_id = "U" + os.urandom(16).hex()
+        self.user_id = user_id or "U" + os.urandom(16).hex()
         self.seen = 0
         self.events: list[dict[str, Any]] = []
         emulator.add_user(self.user_id, name, language=language)
@@ -97,6 +100,16 @@ def import_file(runner, *paths: Path):
     return runner.invoke(args=["surveys", "import", *map(str, paths)])
 
 
+@functools.cache
+def warm_scorers(cache_dir: Path) -> None:
+    """Load the text scorers once, as worker.py does at start, so no webhook waits seconds for a model."""
+    complaint_detection.warm_up(cache_dir)
+
+
+def _warm(request) -> None:
+    warm_scorers(request.config.cache.mkdir("complaint-model"))
+
+
 @pytest.fixture
 def texts(services) -> Texts:
     """Catalogue texts in zh-TW."""
@@ -104,24 +117,27 @@ def texts(services) -> Texts:
 
 
 @pytest.fixture
-def post_purchase(runner) -> SurveyDefinition:
+def post_purchase(runner, request) -> SurveyDefinition:
     """The example post-purchase survey, imported."""
+    _warm(request)
     result = import_file(runner, POST_PURCHASE)
     assert result.exit_code == 0, result.output
     return load_definition(POST_PURCHASE)
 
 
 @pytest.fixture
-def service_recovery(runner) -> SurveyDefinition:
+def service_recovery(runner, request) -> SurveyDefinition:
     """The example service-recovery survey, imported."""
+    _warm(request)
     result = import_file(runner, SERVICE_RECOVERY)
     assert result.exit_code == 0, result.output
     return load_definition(SERVICE_RECOVERY)
 
 
 @pytest.fixture
-def chat(live_bot, emulator, services) -> Chat:
+def chat(live_bot, emulator, services, request) -> Chat:
     """A customer chatting with the live bot."""
+    _warm(request)
     return Chat(emulator, services)
 
 

@@ -14,8 +14,10 @@ from storage import customers
 from storage.base import utcnow
 from storage.models import ResponseState
 from tests.handlers import surveys_fixtures as fixtures
+from tests.handlers.referral_support import DEFAULT_CAMPAIGN, Shopper, joined, load_campaign, write_campaign
 from tests.handlers.surveys_fixtures import (
     POST_PURCHASE,
+    Chat,
     answers_of,
     buttons,
     import_file,
@@ -187,3 +189,24 @@ def test_trigger_from_another_module_invites_by_push_and_completion_hook_joins_t
     [response] = responses_of(services, chat.user_id)
     assert response.source == EntrySource.TRIGGER and response.state == ResponseState.COMPLETED
     assert len(emulator.calls("/v2/bot/message/push")) == 1
+
+
+def test_finishing_a_survey_qualifies_the_referral_that_brought_the_customer(
+        live_bot, emulator, services, runner, post_purchase, tmp_path, texts):
+    campaign = DEFAULT_CAMPAIGN.read_text(encoding="utf-8").replace(
+        "qualify_on: [purchase, welcome_coupon_redeemed]", "qualify_on: [survey_completed]")
+    load_campaign(runner, write_campaign(tmp_path, campaign))
+    amy = Shopper(live_bot, emulator, services, "王小美")
+    amy.ask_code()
+    ben = Shopper(live_bot, emulator, services, "陳大文")
+    joined(services, amy, ben)
+    assert amy.rewards() == []
+    emulator.clear_calls()
+    survey = Chat(emulator, services, name="陳大文", user_id=ben.user_id)
+    survey.say("問卷")
+    for label in ("10", "5", "親友推薦"):
+        survey.tap(label)
+    [thanks] = survey.say("很棒")
+    assert text_of(thanks) == post_purchase.thanks["zh-TW"]
+    assert amy.rewards() and all(r.referral_id is not None for r in amy.rewards())
+    assert [call["requestBody"]["to"] for call in emulator.calls("/v2/bot/message/push")] == [amy.user_id]
