@@ -5,10 +5,10 @@ No Flask and no LINE SDK here: bot/ turns events into calls and replies into LIN
 
 from __future__ import annotations
 
-from handlers import customers, menu, referrals, surveys
+from handlers import complaints, customers, escalation, menu, referrals, staff, surveys
 from handlers.routing import Router
 
-MODULES = (customers, menu, referrals, surveys)
+MODULES = (customers, menu, referrals, surveys, staff, complaints, escalation)
 
 
 def build_router() -> Router:

@@ -16,3 +16,6 @@ class Action(StrEnum):
     SURVEY_RESUME = "survey.resume"
     SURVEY_OPT_OUT = "survey.opt_out"
     SURVEY_OPT_IN = "survey.opt_in"
+    CASE_CLAIM = "case.claim"
+    CASE_REPLY = "case.reply"
+    CASE_RESOLVE = "case.resolve"

@@ -146,8 +146,20 @@ class LiveBot:
         return self.post(body, factories.sign(body, CHANNEL_SECRET))
 
 
+@pytest.fixture(scope="session")
+def complaint_detector(request) -> None:
+    """Load snownlp and the complaint model once per run (cached between runs), as the worker does at start.
+
+    Otherwise the first text message of a run pays for it inside a webhook request (Huey is immediate).
+    """
+    from handlers import complaint_detection
+
+    cache = getattr(request.config, "cache", None)
+    complaint_detection.warm_up(cache.mkdir("complaint_model") if cache is not None else None)
+
+
 @pytest.fixture
-def live_bot(app, bot_port) -> Iterator[LiveBot]:
+def live_bot(app, bot_port, complaint_detector) -> Iterator[LiveBot]:
     """Serve the app on the port the emulator sends webhooks to."""
     server = make_server("127.0.0.1", bot_port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

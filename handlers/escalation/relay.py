@@ -1,0 +1,52 @@
+"""The reply relay: after 回覆, a staff member's next 1:1 message goes to the customer as the shop."""
+
+from __future__ import annotations
+
+from handlers.context import HandlerContext
+from handlers.escalation import cards
+from handlers.events import InboundEvent
+from handlers.replies import Notify, Outgoing, Text
+from handlers.staff import get_actor
+from storage import cases, customers
+from storage.models import CaseMessageKind, CaseStatus, Customer
+
+RELAY_PRIORITY = 20
+MAX_RELAYED = 4900  # LINE's 5,000-character limit, less the catalogue's wrapper
+
+
+def cancel_words(ctx: HandlerContext) -> set[str]:
+    """取消 (and its English) in every catalogue language."""
+    key = "case.reply_cancel_keyword"
+    return {ctx.catalogue.text(key, language).strip().lower() for language in ctx.catalogue.languages(key)}
+
+
+def on_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | None:
+    """Relay the message of a staff member who tapped 回覆; anyone else's message is not ours."""
+    if event.is_group or event.text is None:
+        return None
+    actor = get_actor(ctx, event)
+    relay = cases.get_relay(ctx.session, staff_id=actor.id) if actor is not None else None
+    if relay is None:
+        return None
+    case = cases.get_case(ctx.session, case_id=relay.case_id)
+    if event.text.strip().lower() in cancel_words(ctx):
+        cases.take_relay(ctx.session, staff_id=actor.id, case_id=case.id)
+        return [Text(ctx.t("case.reply_cancelled", number=case.id))]
+    if relay.expires_at <= ctx.now:
+        # consumed rather than passed on: a late reply must not turn into the staff member's own complaint
+        cases.take_relay(ctx.session, staff_id=actor.id, case_id=case.id)
+        return [Text(ctx.t("case.reply_expired", number=case.id))]
+    if case.status == CaseStatus.RESOLVED:
+        cases.take_relay(ctx.session, staff_id=actor.id, case_id=case.id)
+        return [Text(ctx.t("case.reply_closed", number=case.id))]
+    if not cases.take_relay(ctx.session, staff_id=actor.id, case_id=case.id):
+        return []  # a message sent at the same instant was relayed instead
+    customer = ctx.session.get(Customer, case.customer_id)
+    if not customers.can_push(customer):
+        return [Text(ctx.t("case.reply_unreachable", number=case.id, name=cards.customer_name(ctx.t, customer)))]
+    cases.add_message(ctx.session, case=case, kind=CaseMessageKind.STAFF, text=event.text, now=ctx.now,
+                      staff_id=actor.id, event_id=event.id)
+    cases.mark_first_response(ctx.session, case_id=case.id, now=ctx.now)
+    shop = ctx.catalogue.text("case.reply_to_customer", customer.language, text=event.text[:MAX_RELAYED])
+    return [Text(ctx.t("case.reply_sent", number=case.id, name=cards.customer_name(ctx.t, customer))),
+            Notify(to=customer.line_user_id, messages=(Text(shop),), customer_id=customer.id)]
