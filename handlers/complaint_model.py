@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import importlib.util
+import math
 import os
 import pickle
 import tempfile
@@ -85,21 +86,45 @@ def load_training_data(
 
 
 class ComplaintModel:
-    """TF-IDF character n-grams with logistic regression; outputs complaint log-odds."""
+    """TF-IDF character n-grams with logistic regression; outputs complaint log-odds.
+
+    Scoring re-implements the sublinear TF-IDF transform and the linear decision in plain Python:
+    for one short message that is about ten times faster than going through scikit-learn's
+    input validation, and gives the same numbers.
+    """
 
     def __init__(self, vectorizer: Any, classifier: Any, fingerprint: str) -> None:
         self.vectorizer = vectorizer
         self.classifier = classifier
         self.fingerprint = fingerprint
-        self._complaint_column = list(classifier.classes_).index(0)
+        sign = -1.0 if list(classifier.classes_).index(0) == 0 else 1.0
+        self._vocabulary: dict[str, int] = vectorizer.vocabulary_
+        self._idf: list[float] = vectorizer.idf_.tolist()
+        self._coef: list[float] = (sign * classifier.coef_[0]).tolist()
+        self._intercept = sign * float(classifier.intercept_[0])
+        self._analyzer = vectorizer.build_analyzer()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"vectorizer": self.vectorizer, "classifier": self.classifier, "fingerprint": self.fingerprint}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["vectorizer"], state["classifier"], state["fingerprint"])
+
+    def complaint_logit(self, prepared_text: str) -> float:
+        """Complaint log-odds of one text already passed through ``prepare``."""
+        counts: dict[int, int] = {}
+        for gram in self._analyzer(prepared_text):
+            index = self._vocabulary.get(gram)
+            if index is not None:
+                counts[index] = counts.get(index, 0) + 1
+        weights = {index: (1.0 + math.log(count)) * self._idf[index] for index, count in counts.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        score = self._intercept + sum(w * self._coef[index] for index, w in weights.items()) / norm
+        return max(-LOGIT_LIMIT, min(LOGIT_LIMIT, score))
 
     def complaint_logits(self, prepared_texts: list[str]) -> list[float]:
-        """Return the complaint log-odds of texts already passed through ``prepare``."""
-        if not prepared_texts:
-            return []
-        scores = self.classifier.decision_function(self.vectorizer.transform(prepared_texts))
-        sign = -1.0 if self._complaint_column == 0 else 1.0
-        return [max(-LOGIT_LIMIT, min(LOGIT_LIMIT, sign * float(s))) for s in scores]
+        """Complaint log-odds of texts already passed through ``prepare``."""
+        return [self.complaint_logit(text) for text in prepared_texts]
 
 
 def fingerprint(corpus_dir: Path | None = None, chat_path: Path = TRAINING_PATH) -> str:
