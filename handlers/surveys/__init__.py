@@ -1,7 +1,8 @@
 """Feedback surveys in the chat: routes events to the survey state machine and exposes its entry points.
 
 Other modules start a survey with ``start_survey(ctx, customer=..., survey_key=..., source=EntrySource.TRIGGER)``
-and learn its outcome with ``on_completed(survey_key, hook)``.
+(or ``invite``), learn its outcome with ``on_completed(survey_key, hook)`` and read free-text answers
+as they arrive with ``on_free_text(hook)``.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ from handlers.replies import Outgoing
 from handlers.routing import Router
 from handlers.surveys import engine, entry
 from handlers.surveys.commands import Command, is_other_keyword, match_command
-from handlers.surveys.engine import Input, Turn, on_completed, score_free_text
+from handlers.surveys.engine import Input, Turn, on_completed, on_free_text, score_free_text
 from handlers.surveys.entry import Invite, Refusal, invite, start_survey
 from handlers.surveys.messages import shows_survey_buttons
 from handlers.surveys.questions import QuestionKind
 from storage.models import EntrySource, SurveyInvitation
 from storage.surveys import get_invitation
 
-__all__ = ["EntrySource", "Invite", "Refusal", "invite", "on_completed", "register", "score_free_text",
-           "start_survey"]
+__all__ = ["EntrySource", "Invite", "Refusal", "invite", "on_completed", "on_free_text", "register",
+           "score_free_text", "start_survey"]
 
 IN_PROGRESS_PRIORITY = 30
 KEYWORD_PRIORITY = 40

@@ -85,12 +85,24 @@ class Conversation:
 
 Step = Callable[[HandlerContext, Conversation, Turn], list[Outgoing] | None]
 CompletionHook = Callable[[HandlerContext, Customer, SurveyResponse, Mapping[str, SurveyAnswer]], list[Outgoing]]
+AnswerHook = Callable[[HandlerContext, Customer, SurveyAnswer], list[Outgoing]]
 _completion_hooks: dict[str, dict[str, CompletionHook]] = {}
+_free_text_hooks: dict[str, AnswerHook] = {}
+
+
+def _name(hook: Callable) -> str:
+    # registering the same function again (one router per app) replaces it rather than doubling it
+    return f"{hook.__module__}.{hook.__qualname__}"
 
 
 def on_completed(survey_key: str, hook: CompletionHook) -> None:
     """Run ``hook`` when a customer finishes the survey; its messages follow the thanks in the same reply."""
-    _completion_hooks.setdefault(survey_key, {})[f"{hook.__module__}.{hook.__qualname__}"] = hook
+    _completion_hooks.setdefault(survey_key, {})[_name(hook)] = hook
+
+
+def on_free_text(hook: AnswerHook) -> None:
+    """Run ``hook`` on every free-text answer of any survey; its messages come before the next question."""
+    _free_text_hooks[_name(hook)] = hook
 
 
 def score_free_text(text: str) -> float:
@@ -195,7 +207,11 @@ def _record(ctx: HandlerContext, conversation: Conversation, turn: Turn, parsed:
     conversation.answered += 1
     if parsed is not None and parsed.value is not None:
         conversation.answers[question.id] = parsed.value
-    return _advance(ctx, conversation, question)
+    said: list[Outgoing] = []
+    if answer.text:
+        for hook in _free_text_hooks.values():
+            said += hook(ctx, ctx.customer, answer)
+    return said + _advance(ctx, conversation, question)
 
 
 def _advance(ctx: HandlerContext, conversation: Conversation, answered: Question) -> list[Outgoing]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.notifications import queue_notifications, send_queued
 from handlers.context import HandlerContext
@@ -12,7 +13,7 @@ from handlers.replies import Notify, Text
 from handlers.surveys import EntrySource, on_completed, start_survey
 from storage import customers
 from storage.base import utcnow
-from storage.models import ResponseState
+from storage.models import Case, CaseSource, ResponseState
 from tests.handlers import surveys_fixtures as fixtures
 from tests.handlers.referral_support import DEFAULT_CAMPAIGN, Shopper, joined, load_campaign, write_campaign
 from tests.handlers.surveys_fixtures import (
@@ -210,3 +211,21 @@ def test_finishing_a_survey_qualifies_the_referral_that_brought_the_customer(
     assert text_of(thanks) == post_purchase.thanks["zh-TW"]
     assert amy.rewards() and all(r.referral_id is not None for r in amy.rewards())
     assert [call["requestBody"]["to"] for call in emulator.calls("/v2/bot/message/push")] == [amy.user_id]
+
+
+@pytest.mark.parametrize(("answer", "opens_case"), [("等了四十分鐘餐點還沒來，服務態度很差，非常失望", True),
+                                                    ("還可以啦", False)])
+def test_free_text_answer_that_is_a_complaint_opens_a_case(chat, post_purchase, services, answer, opens_case):
+    chat.say("問卷")
+    for label in ("2", "1", "其他"):
+        chat.tap(label)
+    reply = chat.say(answer)
+    assert text_of(reply[-1]) == post_purchase.thanks["zh-TW"]
+    with services.db.session_scope() as session:
+        customer = customers.get_by_line_id(session, line_user_id=chat.user_id)
+        case = session.scalar(select(Case).where(Case.customer_id == customer.id))
+        assert (case is not None) == opens_case and len(reply) == (2 if opens_case else 1)
+        if opens_case:
+            assert case.source == CaseSource.SURVEY and case.excerpt == answer
+    [response] = responses_of(services, chat.user_id)
+    assert answers_of(services, response.id)["disappointed"].text == answer
