@@ -65,6 +65,7 @@ def run(passes: int) -> dict[str, object]:
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "machine": platform.machine(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
     }
     results["rss_start_mb"] = round(rss_mb(), 1)
 
@@ -111,7 +112,11 @@ def as_text(results: dict[str, object]) -> str:
     verdict = results["classify"]
     assert isinstance(score, dict) and isinstance(verdict, dict)
     rows = [
-        ("machine", f"{results['machine']}, {results['cpus']} CPUs, Python {results['python']}"),
+        (
+            "machine",
+            f"{results['machine']}, {results['cpus']} CPUs, Python {results['python']}, "
+            f"load average {results['load_average_1min']} at start",
+        ),
         ("OpenCC t2s load", f"{results['opencc_load_s']} s"),
         ("snownlp import", f"{results['snownlp_import_s']} s, +{results['snownlp_rss_mb']} MB RSS"),
         ("n-gram model build", f"{results['model_build_s']} s, +{results['model_rss_mb']} MB RSS"),

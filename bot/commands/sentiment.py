@@ -6,12 +6,16 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from handlers.sentiment_eval import cross_validated, evaluate, load_csv, predict
+
+if TYPE_CHECKING:
+    from handlers.complaint_detection import ComplaintThresholds
 
 sentiment_cli = AppGroup("sentiment", help="Sentiment scoring and complaint detection.")
 
@@ -33,7 +37,8 @@ def _probabilities(scorer: str) -> Callable[[list[str]], list[float]]:
     return lambda texts: complaint_detection.complaint_probability_batch(texts, thresholds)
 
 
-def _thresholds():  # type: ignore[no-untyped-def]
+def _thresholds() -> ComplaintThresholds:
+    """Thresholds from the app config (``COMPLAINT_*`` keys), defaults otherwise."""
     from handlers.complaint_detection import ComplaintThresholds
 
     return ComplaintThresholds.from_mapping(current_app.config)
