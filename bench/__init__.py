@@ -1,0 +1,1 @@
+"""Benchmarks that reproduce the figures in docs/benchmarks.md (one sub-package per benchmark)."""
