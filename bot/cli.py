@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 import storage.migrate
 from bot import tasks
+from bot.commands import broadcasts as broadcast_commands
 from bot.commands import cases as case_commands
+from bot.commands import customers as customer_commands
 from bot.commands import referrals as referral_commands
 from bot.commands import staff as staff_commands
 from bot.commands import surveys as survey_commands
@@ -88,5 +90,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(queue_cli)
     referral_commands.register(app)
     survey_commands.register(app)
+    broadcast_commands.register(app)
+    customer_commands.register(app)
     staff_commands.register(app)
     case_commands.register(app)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
-from bot import delivery, dispatch, outbox_writer
+from bot import broadcasting, delivery, dispatch, outbox_writer
 from bot.config import Settings
 from bot.services import Services, get_services
 from handlers.jobs import Job, JobContext
@@ -116,10 +116,34 @@ def init_app(app: Flask, settings: Settings) -> Huey:
 
     for job in get_services(app).router.jobs.values():
         _register_job(huey, app, job)
+    _register_broadcast_tasks(huey, app)
 
     app.extensions[EXTENSION_KEY] = huey
     get_services(app).queue = HueyQueue(huey, process_event_task, deliver_task)
     return huey
+
+
+# --- broadcasts (issue 6): one sender task per broadcast; a sweep restarts those nobody is sending ---
+
+BROADCAST_TASK_KEY = "koubei.run_broadcast"
+
+
+def _register_broadcast_tasks(huey: Huey, app: Flask) -> None:
+    @huey.task(name="run_broadcast")
+    def run_broadcast_task(broadcast_id: int) -> None:
+        broadcasting.run(get_services(app), broadcast_id)
+
+    @huey.periodic_task(crontab(minute="*"), name="broadcast_sweep")
+    def broadcast_sweep_task() -> None:
+        for broadcast_id in broadcasting.unattended(get_services(app)):
+            run_broadcast_task(broadcast_id)
+
+    app.extensions[BROADCAST_TASK_KEY] = run_broadcast_task
+
+
+def run_broadcast(app: Flask, broadcast_id: int) -> None:
+    """Queue the sender of a started broadcast (under Huey's immediate mode it runs at once)."""
+    app.extensions[BROADCAST_TASK_KEY](broadcast_id)
 
 
 def get_huey(app: Flask) -> Huey:

@@ -5,10 +5,10 @@ No Flask and no LINE SDK here: bot/ turns events into calls and replies into LIN
 
 from __future__ import annotations
 
-from handlers import complaints, customers, escalation, menu, referrals, staff, survey_cases, surveys
+from handlers import broadcasts, complaints, customers, escalation, menu, referrals, staff, survey_cases, surveys
 from handlers.routing import Router
 
-MODULES = (customers, menu, referrals, surveys, staff, complaints, escalation, survey_cases)
+MODULES = (customers, menu, referrals, surveys, staff, complaints, escalation, broadcasts, survey_cases)
 
 
 def build_router() -> Router:

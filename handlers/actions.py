@@ -16,6 +16,7 @@ class Action(StrEnum):
     SURVEY_RESUME = "survey.resume"
     SURVEY_OPT_OUT = "survey.opt_out"
     SURVEY_OPT_IN = "survey.opt_in"
+    BROADCAST_START = "broadcast.start"
     CASE_CLAIM = "case.claim"
     CASE_REPLY = "case.reply"
     CASE_RESOLVE = "case.resolve"

@@ -1,6 +1,14 @@
 """All tables, imported together so Alembic and the metadata see every one."""
 
 from storage.base import Base
+from storage.models.broadcasts import (
+    BatchStatus,
+    Broadcast,
+    BroadcastBatch,
+    BroadcastRecipient,
+    BroadcastStatus,
+    CustomerTag,
+)
 from storage.models.cases import Case, CaseMessage, CaseMessageKind, CaseSource, CaseStatus, ReplyRelay
 from storage.models.customers import Customer, FollowStatus
 from storage.models.events import EventStatus, WebhookEvent
@@ -33,6 +41,12 @@ from storage.models.surveys import (
 
 __all__ = [
     "Base",
+    "BatchStatus",
+    "Broadcast",
+    "BroadcastBatch",
+    "BroadcastRecipient",
+    "BroadcastStatus",
+    "CustomerTag",
     "ConversationMessage",
     "Customer",
     "DeliveryKind",

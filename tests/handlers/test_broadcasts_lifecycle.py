@@ -1,0 +1,129 @@
+"""A broadcast's life: one paid message per recipient, then the survey by replies; scheduling; cancel; results."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot import broadcasting, tasks
+from handlers.broadcasts.scheduling import JOB_NAME
+from storage.base import utcnow
+from storage.models import ResponseState
+from tests.handlers import broadcast_support as support
+from tests.handlers import surveys_fixtures as fixtures
+from tests.handlers.broadcast_support import FAST, multicasts, seed, send
+from tests.handlers.surveys_fixtures import responses_of, text_of
+
+chat, post_purchase, texts = fixtures.chat, fixtures.post_purchase, fixtures.texts
+survey = support.survey
+
+
+@pytest.fixture
+def settings_overrides():
+    return {"extra": dict(FAST)}
+
+
+def run_scheduler(app, services, at) -> None:
+    """One tick of the worker's clock: the job starts due broadcasts, the sweep hands them to a sender."""
+    services.clock = lambda: at
+    tasks.run_job(services, services.router.jobs[JOB_NAME])
+    for broadcast_id in broadcasting.unattended(services):
+        tasks.run_broadcast(app, broadcast_id)
+
+
+def test_invitation_costs_one_paid_message_and_the_survey_follows_by_replies(chat, post_purchase, texts, runner,
+                                                                             emulator, services):
+    chat.say("哈囉")
+    emulator.set_quota(total_usage=0)
+    emulator.clear_calls()
+    assert send(runner, "all").exit_code == 0
+    [card] = chat.inbox()
+    assert card["type"] == "flex" and card["altText"] == texts("survey.invitation.alt", title="購物後滿意度調查")
+    [question] = chat.tap(texts("survey.button.start"), card)
+    assert texts.question(post_purchase, "nps", 1) in text_of(question)
+    for label in ("10", "5", "Google 搜尋或地圖"):
+        chat.tap(label)
+    [thanks] = chat.say("環境很舒服")
+    assert text_of(thanks) == post_purchase.thanks["zh-TW"]
+    assert len(multicasts(emulator)) == 1 and emulator.calls("/v2/bot/message/push") == []
+    replies = emulator.calls("/v2/bot/message/reply")
+    assert [r["requestBody"]["replyToken"] for r in replies] == [e["replyToken"] for e in chat.events[1:]]
+    assert emulator.quota()["totalUsage"] == 1
+    [response] = responses_of(services, chat.user_id)
+    assert response.state == ResponseState.COMPLETED and response.invitation_id is not None
+    report = runner.invoke(args=["broadcast", "status", "1"]).output
+    assert "Sent 1; survey starts 1 (100.0 %), completions 1 (response rate 100.0 %)" in report
+
+
+def test_a_second_broadcast_does_not_invite_the_same_people_again(runner, services, emulator, survey):
+    seed(services, 5)
+    send(runner, "all")
+    again = send(runner, "all")
+    assert "already invited to this version" in again.output and "nobody to invite" in again.output
+    assert len(multicasts(emulator)) == 1
+
+
+def test_scheduled_broadcast_is_sent_by_the_periodic_job_when_due(app, runner, services, emulator, survey):
+    seed(services, 3)
+    result = send(runner, "all", "--at", "+30m")
+    assert result.exit_code == 0 and "scheduled for" in result.output
+    assert "Status: scheduled" in runner.invoke(args=["broadcast", "status", "1"]).output
+    run_scheduler(app, services, utcnow() + timedelta(minutes=29))
+    assert multicasts(emulator) == []
+    seed(services, 2)  # the recipients are fixed when the send starts, not at the preview
+    run_scheduler(app, services, utcnow() + timedelta(minutes=31))
+    [call] = multicasts(emulator)
+    assert len(call["requestBody"]["to"]) == 5
+    report = runner.invoke(args=["broadcast", "status", "1"]).output
+    assert "Status: sent" in report and "Recipients: 5 in 1 batch(es) (previewed 3)" in report
+
+
+def test_cancelled_broadcast_is_never_sent(app, runner, services, emulator, survey):
+    seed(services, 3)
+    send(runner, "all", "--at", "2099-01-01 09:00")
+    result = runner.invoke(args=["broadcast", "cancel", "1"])
+    assert result.exit_code == 0 and "cancelled: nothing was sent" in result.output
+    run_scheduler(app, services, utcnow() + timedelta(days=365 * 80))
+    assert multicasts(emulator) == []
+    again = runner.invoke(args=["broadcast", "cancel", "1"])
+    assert again.exit_code == 1 and "is cancelled: there is nothing left to cancel" in again.output
+
+
+def test_a_time_in_the_past_is_refused(runner, services, emulator, survey):
+    seed(services, 1)
+    result = send(runner, "all", "--at", "2000-01-01 09:00")
+    assert result.exit_code == 2 and "is in the past" in result.output
+
+
+def test_watch_draws_progress_and_ends_with_the_report(runner, services, emulator, survey):
+    seed(services, 700)
+    result = send(runner, "all", "--wait")
+    assert "Broadcast #1" in result.output and "sent 700 · failed 0" in result.output
+    watched = runner.invoke(args=["broadcast", "watch", "1"])
+    assert watched.exit_code == 0 and "Status: sent" in watched.output
+    listed = runner.invoke(args=["broadcast", "list"]).output
+    assert "#1     sent" in listed and "700 recipients  all" in listed
+
+
+def test_tags_from_the_command_line_and_a_csv_file(runner, services, emulator, survey, tmp_path):
+    first, second = support.new_user_id(), support.new_user_id()
+    assert "tagged 1 customer(s) 'vip'; 1 new customer(s)" in runner.invoke(
+        args=["customers", "tag", "VIP", first]).output
+    table = tmp_path / "tags.csv"
+    table.write_text(f"line_user_id,tags\n{first},vip;Taipei\n{second},taipei\n", encoding="utf-8")
+    imported = runner.invoke(args=["customers", "import-tags", str(table)])
+    assert "3 tag(s) for 2 customer(s): 2 new, 1 already there; 1 customer(s) created" in imported.output
+    assert support.audience(services, "tag:taipei").recipients == 2
+    assert support.audience(services, "tag:vip,tag:taipei").recipients == 1
+    removed = runner.invoke(args=["customers", "tag", "vip", first, "--remove"])
+    assert "removed tag 'vip' from 1 customer(s)" in removed.output
+    assert "       2  taipei" in runner.invoke(args=["customers", "tags"]).output
+
+
+def test_a_csv_with_mistakes_imports_nothing(runner, services, emulator, survey, tmp_path):
+    table = tmp_path / "tags.csv"
+    table.write_text(f"line_user_id,tags\n{support.new_user_id()},vip\nnot-an-id,vip\n", encoding="utf-8")
+    result = runner.invoke(args=["customers", "import-tags", str(table)])
+    assert result.exit_code == 1 and "line 3: 'not-an-id' is not a LINE user ID" in result.output
+    assert "no tags yet" in runner.invoke(args=["customers", "tags"]).output
