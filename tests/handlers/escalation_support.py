@@ -82,7 +82,8 @@ class Person:
     def tap(self, message: dict[str, Any], label: str, group: StaffGroupChat | None = None) -> None:
         """Tap a button of a message, in this chat or in a group."""
         action = buttons(message)[label]
-        status, _ = self.emulator.send_postback(self.user_id, action["data"], group_id=group.group_id if group else None,
+        group_id = group.group_id if group else None
+        status, _ = self.emulator.send_postback(self.user_id, action["data"], group_id=group_id,
                                                 display_text=action.get("displayText"))
         assert status == 200
 

@@ -94,3 +94,11 @@ def test_open_or_join_case_lets_other_modules_open_cases(services, customer):
     assert case.source == CaseSource.SURVEY and case.score == 0.9 and case.sentiment == 0.1
     assert [(m.kind, m.text) for m in case_messages(services, case.id)] == [
         (CaseMessageKind.CUSTOMER, "服務很差"), (CaseMessageKind.CUSTOMER, "而且沒人理我")]
+
+
+def test_the_menu_keyword_still_shows_the_menu_while_a_case_is_open(services, customer, staff_group, t):
+    customer.say(COMPLAINT)
+    [answer] = customer.say(t("menu.help.keyword"))
+    assert answer["text"] == t("menu.help.text")
+    [case] = all_cases(services)
+    assert [m.text for m in case_messages(services, case.id)] == [COMPLAINT]

@@ -1,0 +1,84 @@
+"""Closing the loop: resolve → the service-recovery survey → a recovered customer is offered their referral code."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage.models import CaseStatus
+from tests.handlers import escalation_support as support
+from tests.handlers.escalation_support import CAMPAIGN, COMPLAINT, SERVICE_RECOVERY, all_cases
+
+clerk, customer, staff_group, t = support.clerk, support.customer, support.staff_group, support.t
+
+
+@pytest.fixture
+def recovery_survey(runner) -> None:
+    """The example service-recovery survey, imported."""
+    result = runner.invoke(args=["surveys", "import", str(SERVICE_RECOVERY)])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture
+def campaign(runner) -> None:
+    """The example referral campaign, active."""
+    result = runner.invoke(args=["referrals", "campaign", "load", str(CAMPAIGN)])
+    assert result.exit_code == 0, result.output
+
+
+def resolve(customer, group, clerk, t) -> dict:
+    """A complaint, claimed and resolved in the staff group; return the group's confirmation."""
+    customer.say(COMPLAINT)
+    [card] = group.inbox()
+    clerk.tap(card, t("case.button.claim"), group=group)
+    clerk.tap(card, t("case.button.resolve"), group=group)
+    return group.inbox()[-1]
+
+
+def answer_survey(customer, t, rating: str) -> list[dict]:
+    """Start the survey from the invitation card and rate the handling; return the bot's last answer."""
+    [invitation] = customer.inbox()
+    customer.tap(invitation, t("survey.button.start"))
+    [question] = customer.inbox()
+    customer.tap(question, rating)
+    [question] = customer.inbox()
+    customer.tap(question, "完全解決了" if int(rating) >= 4 else "還沒解決")
+    return customer.inbox()
+
+
+def test_resolving_sends_the_recovery_survey(services, customer, staff_group, clerk, recovery_survey, t):
+    confirmation = resolve(customer, staff_group, clerk, t)
+    [case] = all_cases(services)
+    assert confirmation["text"] == t("case.resolved", number=case.id, name="小美") + "\n" + t("case.recovery_sent")
+    assert case.status == CaseStatus.RESOLVED and case.resolved_at is not None
+    assert case.recovery_invitation_id is not None
+    [invitation] = customer.inbox()
+    assert invitation["type"] == "flex" and t("survey.button.start") in support.buttons(invitation)
+
+
+def test_a_recovered_customer_is_offered_their_referral_code(services, customer, staff_group, clerk,
+                                                            recovery_survey, campaign, t):
+    resolve(customer, staff_group, clerk, t)
+    answer = answer_survey(customer, t, "5")
+    texts = [m["text"] for m in answer if m["type"] == "text"]
+    assert texts[0] == "謝謝您給我們改進的機會，我們會繼續努力！"
+    assert texts[1] == t("case.recovery.referral_offer")
+    assert texts[2].startswith(t("referral.your_code", code="X").split("X")[0])
+    assert answer[-1]["type"] == "flex"
+    assert all_cases(services)[0].recovery_rating == 5
+
+
+def test_an_unhappy_rating_gets_no_referral_offer(services, customer, staff_group, clerk, recovery_survey,
+                                                 campaign, t):
+    resolve(customer, staff_group, clerk, t)
+    answer = answer_survey(customer, t, "2")
+    assert t("case.recovery.referral_offer") not in [m.get("text") for m in answer]
+    customer.say("希望下次出餐可以更注意")
+    assert all_cases(services)[0].recovery_rating == 2
+
+
+def test_without_the_survey_the_customer_gets_a_closing_note(services, customer, staff_group, clerk, t):
+    confirmation = resolve(customer, staff_group, clerk, t)
+    [case] = all_cases(services)
+    assert confirmation["text"].endswith(t("case.recovery_skipped.no_survey"))
+    assert customer.texts() == [t("case.closed_customer", number=case.id)]
+    assert case.recovery_invitation_id is None
