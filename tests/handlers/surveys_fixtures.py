@@ -101,13 +101,14 @@ def import_file(runner, *paths: Path):
 
 
 @functools.cache
-def warm_scorers(cache_dir: Path) -> None:
+def warm_scorers(cache_dir: Path | None) -> None:
     """Load the text scorers once, as worker.py does at start, so no webhook waits seconds for a model."""
     complaint_detection.warm_up(cache_dir)
 
 
 def _warm(request) -> None:
-    warm_scorers(request.config.cache.mkdir("complaint-model"))
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    warm_scorers(cache.mkdir("complaint_model") if cache is not None else None)
 
 
 @pytest.fixture
