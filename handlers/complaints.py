@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from handlers.actions import Action
+from handlers.catalogue import Translator
 from handlers.complaint_detection import classify
 from handlers.context import HandlerContext
 from handlers.escalation import cards
@@ -75,7 +76,7 @@ def _acknowledgement(ctx: HandlerContext, case: Case, customer: Customer) -> Mes
 
 def _forward(ctx: HandlerContext, case: Case, customer: Customer, text: str) -> list[Notify]:
     """Pass a follow-up message to whoever handles the case (the staff at large while nobody has)."""
-    def build(t) -> tuple[Message, ...]:
+    def build(t: Translator) -> tuple[Message, ...]:
         reply = Button(label=t("case.button.reply"), postback=Postback(Action.CASE_REPLY, {"c": str(case.id)}),
                        display_text=t("case.button.reply_display", number=case.id))
         return (Text(t("case.followup", number=case.id, name=cards.customer_name(t, customer), text=text),

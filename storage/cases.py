@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -52,7 +52,7 @@ def list_messages(session: Session, *, case_id: int) -> Sequence[CaseMessage]:
     return session.scalars(select(CaseMessage).where(CaseMessage.case_id == case_id).order_by(CaseMessage.id)).all()
 
 
-def _transition(session: Session, case_id: int, condition, **values) -> bool:
+def _transition(session: Session, case_id: int, condition: ColumnElement[bool], **values: object) -> bool:
     session.flush()  # pending changes first: the UPDATE below bypasses the identity map
     result = session.execute(update(Case).where(Case.id == case_id, condition).values(**values)
                              .execution_options(synchronize_session=False))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from storage import customers, staff
 from storage.models import Case, Customer, StaffMember
 
 EXCERPT_LENGTH = 60
+CardBuilder = Callable[[Translator], tuple[Message, ...]]  # builds one recipient's messages in their language
 
 
 def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:
@@ -68,12 +69,12 @@ def to_member(session: Session, member: StaffMember, messages: tuple[Message, ..
 
 
 def notify_members(session: Session, catalogue: Catalogue, members: Iterable[StaffMember],
-                   build) -> list[Notify]:
+                   build: CardBuilder) -> list[Notify]:
     """One push per member, each built in that member's language by ``build(t)``."""
     return [to_member(session, member, build(staff_translator(session, catalogue, member))) for member in members]
 
 
-def notify_staff(session: Session, catalogue: Catalogue, build) -> list[Notify]:
+def notify_staff(session: Session, catalogue: Catalogue, build: CardBuilder) -> list[Notify]:
     """Tell the staff group, or each on-duty staff member when no group is linked."""
     group = staff.get_staff_group(session)
     if group is not None:
@@ -81,7 +82,7 @@ def notify_staff(session: Session, catalogue: Catalogue, build) -> list[Notify]:
     return notify_members(session, catalogue, staff.list_on_duty(session), build)
 
 
-def notify_managers(session: Session, catalogue: Catalogue, build,
+def notify_managers(session: Session, catalogue: Catalogue, build: CardBuilder,
                     also: StaffMember | None = None) -> list[Notify]:
     """Tell every manager (and ``also``, e.g. who claimed the case); the staff at large when there is none."""
     members = {m.id: m for m in staff.list_managers(session)}
