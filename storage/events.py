@@ -42,13 +42,14 @@ def record_events(session: Session, *, events: Iterable[dict[str, Any]], now: da
         return []
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = WebhookEvent.__table__
+    # rows go as parameters, not .values(rows): the statement then compiles once and is cached
     statement = (
-        insert(WebhookEvent)
-        .values(rows)
+        insert(table)
         .on_conflict_do_nothing(index_elements=["webhook_event_id"])
-        .returning(WebhookEvent.id, WebhookEvent.status)
+        .returning(table.c.id, table.c.status)
     )
-    result = session.execute(statement).all()
+    result = session.execute(statement, rows).all()
     return sorted(row.id for row in result if row.status == EventStatus.RECEIVED)
 
 
