@@ -100,6 +100,14 @@ def phase_capacity(run: Run) -> None:
     run.figures["client_cpu_share"] = max(r.client_cpu / r.elapsed for r in hello + bot)
 
 
+def warm_up(run: Run, count: int = 40) -> None:
+    """A few events through the whole path first, so one-time loads (models, imports) are not timed."""
+    prepared = run.build(count, seed=run.args.seed * 5000, tokens=True)
+    result = client.closed_loop(run.address("bot"), [p.request for p in prepared], concurrency=1, duration=60.0)
+    run.account(prepared, result)
+    run.drain("warm-up")
+
+
 def phase_rate(run: Run) -> None:
     """(b) Open-loop fixed rate with the worker running: ack latency percentiles."""
     args = run.args

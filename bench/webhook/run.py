@@ -46,6 +46,7 @@ def run_all(run: phases.Run) -> None:
     if "a" in wanted:
         phases.phase_capacity(run)
     run.stack.start_consumer()
+    phases.warm_up(run)
     run.drain("phase a backlog")
     if "b" in wanted:
         phases.phase_rate(run)
