@@ -34,7 +34,10 @@ def _services() -> Services:
 
 
 def _zone(services: Services):
-    return BroadcastOptions.from_options(services.settings.extra).zone
+    try:
+        return BroadcastOptions.from_options(services.settings.extra).zone
+    except KoubeiError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def card_lines(card: Card) -> list[str]:
@@ -171,9 +174,9 @@ def create_command(survey_key: str, spec: str, at_text: str | None, dry_run: boo
     if at is not None:
         click.echo(f"broadcast #{broadcast_id} scheduled for {local(at, zone)} "
                    f"(cancel with: flask broadcast cancel {broadcast_id})")
-        return
-    _start(services, broadcast_id)
-    click.echo(f"broadcast #{broadcast_id} started (follow it: flask broadcast watch {broadcast_id})")
+    else:
+        _start(services, broadcast_id)
+        click.echo(f"broadcast #{broadcast_id} started (follow it: flask broadcast watch {broadcast_id})")
     if wait:
         click.echo(format_report(watch(services, broadcast_id), zone))
 

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -160,3 +161,41 @@ def test_killed_sender_resumes_where_it_stopped_and_nobody_gets_it_twice(app, ru
     assert Counter(c["retryKey"] for c in calls if c["status"] == 200).most_common(1)[0][1] == 1
     assert set(accepted_recipients(emulator).values()) == {1} and len(accepted_recipients(emulator)) == 2500
     assert invitations(services) == 2500
+
+
+def test_throttle_spaces_calls_and_pauses_them_all_after_a_429():
+    moments, clock = [], [0.0]
+
+    def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    throttle = broadcasting.Throttle(100.0, clock=lambda: clock[0], sleep=sleep)
+    for _ in range(3):
+        throttle.wait()
+        moments.append(round(clock[0], 3))
+    throttle.pause(1.0)
+    throttle.wait()
+    moments.append(round(clock[0], 3))
+    assert moments == [0.0, 0.01, 0.02, 1.02]
+
+
+@pytest.mark.parametrize("settings_overrides", [{"extra": {**OPTIONS, "KOUBEI_BROADCAST_RATE": "4",
+                                                           "KOUBEI_BROADCAST_CONCURRENCY": "3"}}])
+def test_configured_rate_holds_with_several_calls_in_flight(runner, services, emulator, survey, settings_overrides):
+    seed(services, 2000)
+    started = time.monotonic()
+    send(runner, "all")
+    # four calls at four a second: the last starts 0.75 s after the first, however many may be in flight
+    assert len(multicasts(emulator)) == 4 and time.monotonic() - started >= 0.75
+
+
+def test_two_senders_at_once_send_each_batch_once(app, runner, services, emulator, survey):
+    seed(services, 1500)
+    send(runner, "all", "--at", "+1m")
+    with services.db.session_scope() as session:
+        planning.start(session, broadcast_id=1, now=utcnow() + timedelta(minutes=2), catalogue=services.catalogue,
+                       options=services.settings.extra)
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(lambda _: broadcasting.run(services, 1), range(2)))
+    assert sorted(outcomes, key=str) == [None, BroadcastStatus.SENT]  # the second found the lease taken
+    assert [c["status"] for c in multicasts(emulator)] == [200, 200, 200]
