@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -78,6 +78,15 @@ def get_asking_response(session: Session, *, customer_id: int) -> SurveyResponse
     return session.scalar(select(SurveyResponse).where(SurveyResponse.customer_id == customer_id,
                                                        SurveyResponse.state == ResponseState.ASKING)
                           .with_for_update())
+
+
+def mark_expired(session: Session, *, now: datetime) -> int:
+    """Close every conversation whose time ran out; one UPDATE, so workers running it together do it once."""
+    result = session.execute(update(SurveyResponse)
+                             .where(SurveyResponse.state == ResponseState.ASKING, SurveyResponse.expires_at <= now)
+                             .values(state=ResponseState.EXPIRED, updated_at=now)
+                             .execution_options(synchronize_session=False))
+    return result.rowcount
 
 
 def get_latest_response(session: Session, *, customer_id: int) -> SurveyResponse | None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from handlers.actions import Action
 from handlers.context import HandlerContext
 from handlers.events import InboundEvent
-from handlers.replies import Outgoing
+from handlers.jobs import JobContext
+from handlers.replies import Notify, Outgoing
 from handlers.routing import Router
 from handlers.surveys import engine, entry
 from handlers.surveys.commands import Command, is_other_keyword, match_command
@@ -19,7 +20,7 @@ from handlers.surveys.entry import Invite, Refusal, invite, start_survey
 from handlers.surveys.messages import shows_survey_buttons
 from handlers.surveys.questions import QuestionKind
 from storage.models import EntrySource, SurveyInvitation
-from storage.surveys import get_invitation
+from storage.surveys import get_invitation, mark_expired
 
 __all__ = ["EntrySource", "Invite", "Refusal", "invite", "on_completed", "on_free_text", "register",
            "score_free_text", "start_survey"]
@@ -27,6 +28,7 @@ __all__ = ["EntrySource", "Invite", "Refusal", "invite", "on_completed", "on_fre
 IN_PROGRESS_PRIORITY = 30
 KEYWORD_PRIORITY = 40
 REMINDER_PRIORITY = 900
+EXPIRY_JOB = "surveys.expire"
 TYPED_INPUTS = {Command.CANCEL: Input.CANCEL, Command.RESUME: Input.RESUME,
                 Command.SKIP: Input.SKIP}
 
@@ -141,6 +143,12 @@ def on_opt_in(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing]:
     return entry.opt_in(ctx) if _customer_chat(ctx, event) else []
 
 
+def expire_due(job: JobContext) -> list[Notify]:
+    """Close conversations nobody answered in time, so reports and exports show them as expired."""
+    mark_expired(job.session, now=job.now)
+    return []
+
+
 def register(router: Router) -> None:
     """Attach the survey handlers: answers first, keywords next, the reminder before the menu."""
     router.on_message(IN_PROGRESS_PRIORITY, on_message_in_survey)
@@ -154,3 +162,4 @@ def register(router: Router) -> None:
     router.on_postback(Action.SURVEY_RESUME, on_resume)
     router.on_postback(Action.SURVEY_OPT_OUT, on_opt_out)
     router.on_postback(Action.SURVEY_OPT_IN, on_opt_in)
+    router.every(15, EXPIRY_JOB, expire_due)

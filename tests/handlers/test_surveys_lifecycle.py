@@ -77,6 +77,16 @@ def test_expiry_is_configurable_and_old_buttons_say_so(chat, post_purchase, text
     assert text_of(chat.say("5")[0]) == texts("menu.help.text")
 
 
+def test_periodic_job_closes_conversations_nobody_finished(chat, post_purchase, services, runner):
+    started_hours_ago(chat, services, 25)
+    fresh = fixtures.Chat(chat.emulator, services, name="陳小姐")
+    fresh.say("問卷")
+    result = runner.invoke(args=["queue", "run-job", "surveys.expire"])
+    assert result.exit_code == 0, result.output
+    assert responses_of(services, chat.user_id)[0].state == ResponseState.EXPIRED
+    assert responses_of(services, fresh.user_id)[0].state == ResponseState.ASKING
+
+
 def test_resume_with_nothing_open_says_so(chat, post_purchase, texts):
     assert text_of(chat.say("繼續問卷")[0]) == texts("survey.nothing_to_resume")
 
