@@ -1,5 +1,7 @@
 """``./run``: migrate, then run web + worker (and the LINE emulator when there are no credentials).
 
+``./run flask ARGS`` runs an administrative command with that same environment.
+
 One supervisor for a newcomer's machine: children are stopped together on Ctrl-C, and if one
 dies the rest are stopped too, so nothing is left half-running.
 """
@@ -69,8 +71,17 @@ def _migrate(env: dict[str, str]) -> None:
                    cwd=PROJECT_ROOT, check=True)
 
 
+def flask_command(args: list[str]) -> int:
+    """Run ``flask --app wsgi ARGS`` with the same environment ``./run`` gives the bot."""
+    env, _use_emulator = _environment()
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", *args]
+    return subprocess.run(command, env=env, cwd=PROJECT_ROOT).returncode
+
+
 def main() -> int:
     """Start everything and wait; stop everything when one stops or on Ctrl-C."""
+    if sys.argv[1:2] == ["flask"]:
+        return flask_command(sys.argv[2:])
     env, use_emulator = _environment()
     _migrate(env)
     children = [(name, subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT)) for name, cmd in _commands(env, use_emulator)]
