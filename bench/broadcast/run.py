@@ -82,6 +82,11 @@ def _batches_sent(engine, broadcast_id: int) -> tuple[int, int]:
     return sent, total
 
 
+def _delays_left(stack: Stack) -> int:
+    faults = requests.get(stack.emulator_url + "/_emulator/faults", timeout=10).json()
+    return faults[0]["remaining"] if faults else 0
+
+
 def phase_two(stack: Stack, kill_at: float) -> dict:
     """A second survey sent by a real consumer, which is killed with SIGKILL mid-send; a new one resumes."""
     engine = create_engine(stack.database_url)
@@ -92,6 +97,12 @@ def phase_two(stack: Stack, kill_at: float) -> dict:
     while (progress := _batches_sent(engine, broadcast_id))[0] < kill_at * max(progress[1], 1):
         if time.monotonic() > deadline or consumer.poll() is not None:
             raise StackError(f"no progress before the kill:\n{stack.log_tail('consumer-1')}")
+        time.sleep(0.01)
+    # hold the next calls inside "LINE" for a moment, so the kill lands while one is in flight:
+    # LINE accepts it, the dead worker never records it, and its resend must come back 409
+    requests.post(stack.emulator_url + "/_emulator/faults", json={"delay": 1.0, "count": 4, "path": MULTICAST},
+                  timeout=10)
+    while _delays_left(stack) == 4 and time.monotonic() < deadline:
         time.sleep(0.01)
     first_peak = peak_memory_mb(consumer.pid)
     stack.kill("consumer-1")

@@ -45,7 +45,7 @@ class BroadcastOptions:
     """Sending knobs from KOUBEI_BROADCAST_* settings, and the shop's time zone for dates."""
 
     rate_per_second: float = 150.0  # LINE allows about 200 multicast requests a second
-    concurrency: int = 2
+    concurrency: int = 4
     max_attempts: int = 6
     retry_base_seconds: float = 1.0
     lease_seconds: float = 60.0
