@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, literal, or_, select, update
+from sqlalchemy import Row, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -121,20 +121,23 @@ def list_open_batch_ids(session: Session, *, broadcast_id: int) -> Sequence[int]
         .order_by(BroadcastBatch.number)).all()
 
 
-def claim_batch(session: Session, *, batch_id: int, now: datetime) -> BroadcastBatch | None:
-    """Record an attempt before the call; a batch found SENDING was cut off, so LINE may have it."""
+def claim_batch(session: Session, *, batch_id: int, now: datetime) -> Row | None:
+    """Record an attempt before the call; a batch found SENDING was cut off, so LINE may have it.
+
+    Returns the batch's id, number, language, retry_key, maybe_delivered and first_attempt_at,
+    or None when it is settled or its broadcast no longer sends (cancelled, stopped).
+    """
     sending = select(Broadcast.id).where(Broadcast.status == BroadcastStatus.SENDING)
-    result = session.execute(
+    return session.execute(
         update(BroadcastBatch)
         .where(BroadcastBatch.id == batch_id, BroadcastBatch.status.in_(OPEN_BATCHES),
                BroadcastBatch.broadcast_id.in_(sending))
         .values(status=BatchStatus.SENDING, attempts=BroadcastBatch.attempts + 1,
                 first_attempt_at=func.coalesce(BroadcastBatch.first_attempt_at, literal(now, UTCDateTime())),
                 maybe_delivered=BroadcastBatch.maybe_delivered | (BroadcastBatch.status == BatchStatus.SENDING))
-        .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        return None
-    return session.get(BroadcastBatch, batch_id, populate_existing=True)
+        .returning(BroadcastBatch.id, BroadcastBatch.number, BroadcastBatch.language, BroadcastBatch.retry_key,
+                   BroadcastBatch.maybe_delivered, BroadcastBatch.first_attempt_at)
+        .execution_options(synchronize_session=False)).one_or_none()
 
 
 def list_batch_recipients(session: Session, *, broadcast_id: int, number: int) -> list[str]:
