@@ -78,8 +78,9 @@ def render(figures: dict, args: argparse.Namespace, info: list[tuple[str, str]],
     totals = (f"{f['stored']:,} events stored; the emulator accepted {f['replies']:,} replies and "
               f"{f['pushes']:,} pushes and refused {f['refused_calls']} calls; {f['unanswered']} requests got no "
               f"200; {f['stored_without_ack']} events were stored without a 200.")
+    latency = f" Every Messaging API call answered after {a.line_latency:g} ms." if a.line_latency else ""
     notes = [f"Consumer: {a.workers} {a.worker_type} workers. Closed-loop runs keep {a.concurrency} requests "
-             f"in flight."]
+             f"in flight.{latency}"]
     if "bot_rps" in f:
         notes.append(f"Capacity: {a.rounds} alternating runs of {a.ack_seconds:g} s per server, median shown "
                      f"(bare: {', '.join(f'{x:,.0f}' for x in f['hello_rps'])}; bot: "

@@ -27,6 +27,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="Huey consumer workers")
     parser.add_argument("--worker-type", default="thread", choices=("thread", "process"))
     parser.add_argument("--max-delay", type=float, default=1.0, help="consumer's longest idle poll (seconds)")
+    parser.add_argument("--line-latency", type=float, default=0.0,
+                        help="milliseconds the emulator waits before answering each Messaging API call "
+                             "(LINE is ~30-100 ms away from most servers; loopback is ~0)")
     parser.add_argument("--redeliveries", type=float, default=0.01,
                         help="share of phase (c) bodies sent a second time, as LINE does after a lost ack")
     parser.add_argument("--phases", default="abc", help="which of the phases a, b, c to run (d always runs)")
@@ -74,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         with stack:
             stack.migrate()
             stack.start_servers()
+            if args.line_latency:
+                stack.slow_line_api(args.line_latency / 1000)
             users = payloads.user_ids(args.users)
             payloads.register_users(stack.url("emulator"), users, args.seed)
             run = phases.Run(args, stack, checks.Ledger(stack.database_url), users)

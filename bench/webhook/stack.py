@@ -130,6 +130,11 @@ class Stack:
         self._wait_ready("bot", "/healthz")
         self._wait_ready("hello", "/healthz")
 
+    def slow_line_api(self, seconds: float) -> None:
+        """Make every Messaging API call take this long, like a real round trip to LINE."""
+        fault = {"delay": seconds, "count": 10**9, "path": "/v2/bot/"}
+        requests.post(self.url("emulator") + "/_emulator/faults", json=fault, timeout=10).raise_for_status()
+
     def start_consumer(self) -> None:
         """The Huey consumer, as the Procfile runs it, with the benchmark's worker count."""
         self._spawn("consumer", [str(BIN / "huey_consumer"), "worker.huey",
