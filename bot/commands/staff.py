@@ -81,7 +81,8 @@ def list_command(fmt: str) -> None:
     click.echo(f"{len(members)} staff member(s); staff group: {group_text}")
     for code in pending:
         who = f"{code['name']} ({code['role']})" if code["kind"] == CodeKind.STAFF else "staff group"
-        click.echo(f"pending {code['kind']} code for {who}, valid until {code['expires_at']}")
+        until = _local(datetime.fromisoformat(code["expires_at"]))
+        click.echo(f"pending {code['kind']} code for {who}, valid until {until} (Taiwan time)")
 
 
 @staff_cli.command("remove")
