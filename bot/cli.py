@@ -17,6 +17,7 @@ from bot.commands import customers as customer_commands
 from bot.commands import referrals as referral_commands
 from bot.commands import staff as staff_commands
 from bot.commands import surveys as survey_commands
+from bot.commands.sentiment import sentiment_cli
 from bot.services import get_services
 from storage.models import OutboundMessage, OutboxStatus
 
@@ -94,3 +95,4 @@ def init_app(app: Flask) -> None:
     customer_commands.register(app)
     staff_commands.register(app)
     case_commands.register(app)
+    app.cli.add_command(sentiment_cli)
