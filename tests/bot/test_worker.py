@@ -105,8 +105,9 @@ def test_consumer_processes_events_from_the_queue(live_bot, services, emulator, 
     worker.start()
     token = emulator.issue_reply_token(customer_id)
     assert live_bot.send(factories.make_text_event(customer_id, "你好", reply_token=token)).status_code == 200
-    assert wait_until(lambda: len(emulator.messages(customer_id)) == 1), worker.process.stderr
-    assert statuses(services) == ([EventStatus.DONE], [OutboxStatus.SENT])
+    # the worker records the result just after LINE accepts the message: wait for both
+    assert wait_until(lambda: statuses(services) == ([EventStatus.DONE], [OutboxStatus.SENT])), statuses(services)
+    assert len(emulator.messages(customer_id)) == 1
 
 
 def test_kill_9_of_the_worker_loses_nothing_and_sends_nothing_twice(live_bot, services, emulator, worker):
