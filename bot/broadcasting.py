@@ -15,8 +15,10 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from bot import render
 from bot.delivery import backoff_seconds
@@ -77,6 +79,8 @@ class _Sender:
         self.halt = threading.Event()
         self.messages: dict[str, list[dict[str, Any]]] = {}
         self.version_id = 0
+        self._renewed = time.monotonic()
+        self._renew_lock = threading.Lock()
 
     def prepare(self) -> list[int] | None:
         """Take the lease, fix the invitation's wording for good, and list the batches left."""
@@ -121,15 +125,23 @@ class _Sender:
                 return
             time.sleep(delay)
 
+    def _keep_lease(self, session: Session, now: datetime) -> None:
+        """Renew the lease once a quarter of it has gone by (not every batch: every renewal locks the row)."""
+        with self._renew_lock:
+            if time.monotonic() - self._renewed < self.lease.total_seconds() / 4:
+                return
+            self._renewed = time.monotonic()
+        if not broadcasts.renew_lease(session, broadcast_id=self.broadcast_id, owner=self.owner, now=now,
+                                      lease=self.lease):
+            log.warning("broadcast %s: lease lost, another sender continues", self.broadcast_id)
+            self.halt.set()
+
     def _record(self, batch: _Batch, result: SendResult, tries: int) -> float | None:
         """Apply LINE's answer; return the delay before another try, or None when the batch is settled."""
         now = self.services.clock()
         error = f"HTTP {result.status}: {result.reason}"
         with self.services.db.session_scope() as session:
-            if not broadcasts.renew_lease(session, broadcast_id=self.broadcast_id, owner=self.owner, now=now,
-                                          lease=self.lease):
-                log.warning("broadcast %s: lease lost, another sender continues", self.broadcast_id)
-                self.halt.set()
+            self._keep_lease(session, now)
             if result.delivered:
                 summary = render.summary(self.messages[batch.language][0])
                 broadcasts.mark_batch_sent(session, broadcast_id=self.broadcast_id, batch_id=batch.id,
