@@ -51,6 +51,15 @@ class Ledger:
                 "GROUP BY e.id")).scalars().all())
         return {"ids": ids, "statuses": statuses, "outbox": outbox, "messages_per_event": per_event}
 
+    def backend_pids(self) -> list[int]:
+        """PostgreSQL server processes serving this database (their CPU is the database's); none on SQLite."""
+        if self.engine.dialect.name != "postgresql":
+            return []
+        with self.engine.connect() as conn:
+            return list(conn.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()")).scalars())
+
     def close(self) -> None:
         """Release the connection pool."""
         self.engine.dispose()

@@ -43,27 +43,36 @@ def _busy_seconds() -> float:
 
 @dataclass
 class Sample:
-    """CPU seconds per named process tree and for the whole machine, at one moment."""
+    """CPU seconds per named group, per server process, and for the whole machine, at one moment."""
 
     at: float
-    trees: dict[str, float]
+    groups: dict[str, float]
+    servers: dict[str, dict[int, float]]
     machine: float
 
 
-def sample(roots: dict[str, int]) -> Sample | None:
-    """Read the counters now (the caller's own process counts as 'client'); None without /proc."""
+def sample(trees: dict[str, int], servers: dict[str, list[int]]) -> Sample | None:
+    """Read the counters now: process trees we started, server processes (database, Redis) by pid,
+    and the caller's own process as 'client'. None where /proc is not available (not Linux)."""
     if not (PROC / "stat").exists():
         return None
-    trees = {name: sum((_stat(pid) or (0, 0.0))[1] for pid in _tree_pids(pid)) for name, pid in roots.items()}
-    trees["client"] = (_stat(os.getpid()) or (0, 0.0))[1]
-    return Sample(time.monotonic(), trees, _busy_seconds())
+    groups = {name: sum((_stat(pid) or (0, 0.0))[1] for pid in _tree_pids(root)) for name, root in trees.items()}
+    groups["client"] = (_stat(os.getpid()) or (0, 0.0))[1]
+    per_pid = {name: {pid: stat[1] for pid in pids if (stat := _stat(pid)) is not None}
+               for name, pids in servers.items()}
+    return Sample(time.monotonic(), groups, per_pid, _busy_seconds())
 
 
-def usage(before: Sample | None, after: Sample | None) -> dict[str, float]:
-    """Cores used on average per tree between two samples, plus 'other' for the rest of the machine."""
+def spent(before: Sample | None, after: Sample | None) -> tuple[float, dict[str, float]]:
+    """Wall seconds between two samples and CPU seconds per group, plus 'other' for the rest.
+
+    A server process that appeared in between counts from zero (a new connection's backend).
+    """
     if before is None or after is None or after.at <= before.at:
-        return {}
-    wall = after.at - before.at
-    used = {name: (after.trees.get(name, 0.0) - before.trees.get(name, 0.0)) / wall for name in after.trees}
-    used["other"] = max(0.0, (after.machine - before.machine) / wall - sum(used.values()))
-    return used
+        return 0.0, {}
+    used = {name: max(0.0, after.groups[name] - before.groups.get(name, 0.0)) for name in after.groups}
+    for name, pids in after.servers.items():
+        earlier = before.servers.get(name, {})
+        used[name] = sum(max(0.0, seconds - earlier.get(pid, 0.0)) for pid, seconds in pids.items())
+    used["other"] = max(0.0, after.machine - before.machine - sum(used.values()))
+    return after.at - before.at, used

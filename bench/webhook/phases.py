@@ -25,8 +25,10 @@ class Run:
     acked: set[str] = field(default_factory=set)  # events the bot answered 200 for
     unanswered: int = 0
     token_chats: dict[str, str] = field(default_factory=dict)
-    cpu: dict[str, dict[str, float]] = field(default_factory=dict)
-    cpu_runs: dict[str, int] = field(default_factory=dict)
+    server_pids: dict[str, list[int]] = field(default_factory=dict)  # Redis, known at start
+    cpu: dict[str, dict[str, float]] = field(default_factory=dict)  # phase -> group -> CPU seconds
+    wall: dict[str, float] = field(default_factory=dict)  # phase -> seconds measured
+    work: dict[str, int] = field(default_factory=dict)  # phase -> requests or events handled
     figures: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -56,15 +58,27 @@ class Run:
             else:
                 self.unanswered += 1
 
-    def measure(self, name: str, work):
-        """Run work() and keep the CPU split of the processes while it ran."""
-        roots = {key: process.pid for key, process in self.stack.processes.items()}
-        before = cpu.sample(roots)
+    def _sample(self) -> cpu.Sample | None:
+        trees = {key: process.pid for key, process in self.stack.processes.items()}
+        servers = dict(self.server_pids)
+        if backends := self.ledger.backend_pids():
+            servers["database"] = backends
+        return cpu.sample(trees, servers)
+
+    def measure(self, name: str, work, units=None):
+        """Run work() and add the CPU each process group spent to the phase's account.
+
+        units(result) says how many requests or events the phase handled, for per-event costs.
+        """
+        before = self._sample()
         result = work()
-        usage = cpu.usage(before, cpu.sample(roots))
-        runs = self.cpu_runs[name] = self.cpu_runs.get(name, 0) + 1  # a running mean over repeated runs
-        previous = self.cpu.get(name, {})
-        self.cpu[name] = {k: previous.get(k, 0.0) + (v - previous.get(k, 0.0)) / runs for k, v in usage.items()}
+        wall, used = cpu.spent(before, self._sample())
+        account = self.cpu.setdefault(name, {})
+        for group, seconds in used.items():
+            account[group] = account.get(group, 0.0) + seconds
+        self.wall[name] = self.wall.get(name, 0.0) + wall
+        if units is not None:
+            self.work[name] = self.work.get(name, 0) + units(result)
         self.stack.check_alive()
         return result
 
@@ -86,10 +100,12 @@ def phase_capacity(run: Run) -> None:
     for number in range(args.rounds):
         prepared = run.build(per_round, seed=args.seed * 2000 + number)
         result = run.measure("a: bare Flask", lambda: client.closed_loop(
-            run.address("hello"), filler, concurrency=args.concurrency, duration=args.ack_seconds))
+            run.address("hello"), filler, concurrency=args.concurrency, duration=args.ack_seconds),
+            units=lambda r: len(r.ok))
         hello.append(result)
         result = run.measure("a: bot web (worker stopped)", lambda p=prepared: client.closed_loop(
-            run.address("bot"), [x.request for x in p], concurrency=args.concurrency, duration=args.ack_seconds))
+            run.address("bot"), [x.request for x in p], concurrency=args.concurrency, duration=args.ack_seconds),
+            units=lambda r: len(r.ok))
         run.account(prepared, result)
         bot.append(result)
     run.figures["hello_rps"] = [r.throughput for r in hello]
@@ -115,7 +131,8 @@ def phase_rate(run: Run) -> None:
     result = run.measure("b: fixed rate", lambda: client.open_loop(
         run.address("bot"), [p.request for p in prepared], rate=args.rate))
     run.account(prepared, result)
-    run.figures.update(rate_sent=len(result.outcomes), rate_ok=len(result.ok), rate_elapsed=result.elapsed,
+    run.figures.update(rate_planned=len(prepared), rate_sent=len(result.outcomes), rate_ok=len(result.ok),
+                       rate_elapsed=result.elapsed,
                        p50_ms=result.percentile(50), p99_ms=result.percentile(99), max_ms=result.percentile(100))
     run.drain("phase b")
 
@@ -129,7 +146,8 @@ def phase_end_to_end(run: Run) -> None:
     requests = [p.request for p in prepared] + [prepared[i].request for i in again]
     start = time.time()
     result = run.measure("c: send", lambda: client.closed_loop(
-        run.address("bot"), requests, concurrency=args.concurrency, duration=120.0))
+        run.address("bot"), requests, concurrency=args.concurrency, duration=120.0),
+        units=lambda r: sum(1 for o in r.outcomes if o.index < args.events and o.status == 200))
     acked_at = time.time()
     originals = client.RunResult([o for o in result.outcomes if o.index < args.events], result.elapsed)
     run.account(prepared, originals)

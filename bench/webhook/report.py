@@ -66,10 +66,3 @@ def table(headers: tuple[str, ...], rows: list[tuple]) -> str:
 def verdict(passed: bool | None) -> str:
     """A target's outcome in one glyph (no target: a dash)."""
     return "—" if passed is None else ("✅" if passed else "❌")
-
-
-def cpu_table(phases: dict[str, dict[str, float]]) -> str:
-    """Average cores used per process during each phase; 'other' is everything else on the machine."""
-    names = ("bot", "consumer", "emulator", "hello", "client", "other")
-    rows = [(phase, *(f"{usage.get(name, 0.0):.2f}" for name in names)) for phase, usage in phases.items() if usage]
-    return table(("Phase", "bot web", "consumer", "emulator", "bare Flask", "load client", "other processes"), rows)

@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
                 stack.slow_line_api(args.line_latency / 1000)
             users = payloads.user_ids(args.users)
             payloads.register_users(stack.url("emulator"), users, args.seed)
-            run = phases.Run(args, stack, checks.Ledger(stack.database_url), users)
+            run = phases.Run(args, stack, checks.Ledger(stack.database_url), users,
+                             server_pids={"redis": servers.redis_pids(redis_url)} if redis_url else {})
             try:
                 run_all(run)
             finally:
@@ -92,6 +93,6 @@ def main(argv: list[str] | None = None) -> int:
     except StackError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)
         return 1
-    print(results.render(run.figures, args, info, run.cpu))
-    results.save(args, run.figures, info, run.cpu)
+    print(results.render(run, info))
+    results.save(run, info)
     return 0 if results.correct(run.figures) else 1

@@ -61,3 +61,15 @@ def describe_queue(url: str | None) -> str:
     server = client.info("server")["redis_version"]
     client.close()
     return f"Huey on Redis {server} on loopback"
+
+
+def redis_pids(url: str | None) -> list[int]:
+    """The Redis server's process, when it runs on this machine (its CPU is the queue's)."""
+    if url is None:
+        return []
+    import redis
+
+    client = redis.Redis.from_url(url)
+    pid = int(client.info("server")["process_id"])
+    client.close()
+    return [pid]
