@@ -14,6 +14,7 @@ from handlers.broadcasts.invitation import invitation_card
 from handlers.broadcasts.segments import Segment, parse_segment
 from handlers.catalogue import DEFAULT_LANGUAGE, Catalogue
 from handlers.errors import KoubeiError
+from handlers.options import positive_number
 from handlers.replies import Card
 from handlers.surveys.engine import SurveyOptions
 from handlers.surveys.questions import QuestionKind, SurveyDefinition
@@ -27,17 +28,6 @@ MESSAGES_PER_INVITATION = 1  # the card; everything after the tap is a free repl
 
 class BroadcastRefused(KoubeiError):
     """A broadcast that cannot be planned or changed (unknown survey, bad time, already finished...)."""
-
-
-def _number(options: Mapping[str, str], name: str, default: float, kind: type = float) -> float:
-    raw = options.get(name)
-    try:
-        value = kind(raw) if raw else default
-    except ValueError:
-        raise BroadcastRefused(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise BroadcastRefused(f"{name} must be above zero, got {raw!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -54,11 +44,14 @@ class BroadcastOptions:
     @classmethod
     def from_options(cls, options: Mapping[str, str]) -> BroadcastOptions:
         """Read KOUBEI_BROADCAST_{RATE,CONCURRENCY,MAX_ATTEMPTS,RETRY_BASE_SECONDS,LEASE_SECONDS}, KOUBEI_TIMEZONE."""
-        return cls(rate_per_second=_number(options, "KOUBEI_BROADCAST_RATE", cls.rate_per_second),
-                   concurrency=int(_number(options, "KOUBEI_BROADCAST_CONCURRENCY", cls.concurrency, int)),
-                   max_attempts=int(_number(options, "KOUBEI_BROADCAST_MAX_ATTEMPTS", cls.max_attempts, int)),
-                   retry_base_seconds=_number(options, "KOUBEI_BROADCAST_RETRY_BASE_SECONDS", cls.retry_base_seconds),
-                   lease_seconds=_number(options, "KOUBEI_BROADCAST_LEASE_SECONDS", cls.lease_seconds),
+        def number(name: str, default: float, kind: type = float) -> float:
+            return positive_number(options, f"KOUBEI_BROADCAST_{name}", default, kind)
+
+        return cls(rate_per_second=number("RATE", cls.rate_per_second),
+                   concurrency=int(number("CONCURRENCY", cls.concurrency, int)),
+                   max_attempts=int(number("MAX_ATTEMPTS", cls.max_attempts, int)),
+                   retry_base_seconds=number("RETRY_BASE_SECONDS", cls.retry_base_seconds),
+                   lease_seconds=number("LEASE_SECONDS", cls.lease_seconds),
                    timezone=options.get("KOUBEI_TIMEZONE") or cls.timezone)
 
     @property

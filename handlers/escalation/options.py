@@ -9,22 +9,10 @@ from zoneinfo import ZoneInfo
 
 from handlers.catalogue import Translator
 from handlers.complaint_detection import ComplaintThresholds
+from handlers.options import positive_number
 
 LOCAL_ZONE = ZoneInfo("Asia/Taipei")
 COMPLAINT_PREFIX = "KOUBEI_"
-
-
-def _number(options: Mapping[str, str], key: str, default: float) -> float:
-    raw = options.get(key)
-    if raw in (None, ""):
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"{key} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"{key} must be positive, got {raw!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -39,10 +27,10 @@ class CaseOptions:
     @classmethod
     def from_options(cls, options: Mapping[str, str]) -> CaseOptions:
         """Read KOUBEI_CASE_CLAIM_MINUTES, _RESOLVE_HOURS, _REPLY_MINUTES and KOUBEI_STAFF_CODE_HOURS."""
-        return cls(claim_within=timedelta(minutes=_number(options, "KOUBEI_CASE_CLAIM_MINUTES", 30)),
-                   resolve_within=timedelta(hours=_number(options, "KOUBEI_CASE_RESOLVE_HOURS", 24)),
-                   reply_window=timedelta(minutes=_number(options, "KOUBEI_CASE_REPLY_MINUTES", 30)),
-                   code_valid_for=timedelta(hours=_number(options, "KOUBEI_STAFF_CODE_HOURS", 72)))
+        return cls(claim_within=timedelta(minutes=positive_number(options, "KOUBEI_CASE_CLAIM_MINUTES", 30)),
+                   resolve_within=timedelta(hours=positive_number(options, "KOUBEI_CASE_RESOLVE_HOURS", 24)),
+                   reply_window=timedelta(minutes=positive_number(options, "KOUBEI_CASE_REPLY_MINUTES", 30)),
+                   code_valid_for=timedelta(hours=positive_number(options, "KOUBEI_STAFF_CODE_HOURS", 72)))
 
 
 def complaint_thresholds(options: Mapping[str, str]) -> ComplaintThresholds:
