@@ -8,6 +8,7 @@ import hmac
 import json
 import secrets
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
@@ -74,3 +75,18 @@ def envelope(*events: dict, destination: str = "U" + "0" * 32) -> bytes:
 def sign(body: bytes, secret: str) -> str:
     """X-Line-Signature: base64 of HMAC-SHA256 over the raw body."""
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+class Clock:
+    """A clock the test moves by hand; installed as services.clock."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        """Move time forward (minutes=31, days=8...)."""
+        self.now += timedelta(**delta)
+        return self.now

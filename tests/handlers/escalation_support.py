@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,29 +11,15 @@ from sqlalchemy import select
 
 from bot import tasks
 from storage import customers
-from storage.base import utcnow
 from storage.models import Case, CaseMessage, StaffMember
+from tests.factories import Clock
 
 COMPLAINT = "餐點送錯了，等了一個小時才送到，而且湯都冷掉了，真的很失望"
 FOLLOW_UP = "訂單編號是 A1234"
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVICE_RECOVERY = ROOT / "examples" / "surveys" / "service_recovery.yaml"
 CAMPAIGN = ROOT / "examples" / "campaigns" / "default.yaml"
-
-
-class Clock:
-    """A clock the test moves by hand; installed as services.clock."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        """Move time forward (minutes=31, hours=24...)."""
-        self.now += timedelta(**delta)
-        return self.now
 
 
 def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,28 +10,12 @@ from bot import postback
 from handlers.actions import Action
 from handlers.replies import Postback
 from storage import customers, referrals, rewards
-from storage.base import utcnow
 from storage.models import Customer
 from storage.models.referrals import Referral, Reward
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CAMPAIGN = ROOT / "examples" / "campaigns" / "default.yaml"
-
-
-class Clock:
-    """A clock the test moves by hand; installed as services.clock."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        """Move time forward (days=8, minutes=61...)."""
-        self.now += timedelta(**delta)
-        return self.now
 
 
 class Shopper:

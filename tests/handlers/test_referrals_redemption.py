@@ -10,9 +10,9 @@ from sqlalchemy import select
 from handlers.referrals.campaigns import last_day, local_time
 from handlers.referrals.codes import format_coupon
 from storage.models.referrals import AttemptOutcome, ReferralAttempt, ReferralStatus, RewardKind
+from tests.factories import Clock
 from tests.handlers.referral_support import (
     DEFAULT_CAMPAIGN,
-    Clock,
     Shopper,
     load_campaign,
     qualify,

@@ -10,9 +10,9 @@ from handlers.referrals.campaigns import last_day, local_date, local_time
 from handlers.referrals.codes import format_coupon
 from storage import customers
 from storage.models.referrals import ReferralStatus, RewardKind
+from tests.factories import Clock
 from tests.handlers.referral_support import (
     DEFAULT_CAMPAIGN,
-    Clock,
     Shopper,
     joined,
     load_campaign,
