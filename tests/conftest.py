@@ -23,6 +23,7 @@ from line_emulator import EmulatorConfig
 from line_emulator.testing import EmulatorClient, EmulatorServer
 from storage.models import Base
 from tests import factories
+from tests.factories import Clock
 
 CHANNEL_SECRET = "test-channel-secret-0123456789ab"
 ACCESS_TOKEN = "test-access-token"
@@ -119,6 +120,13 @@ def app(tmp_path, database_url, emulator, emulator_server, settings_overrides):
 def services(app) -> Services:
     """The app's services (database, LINE client, clock...)."""
     return get_services(app)
+
+
+@pytest.fixture
+def clock(services) -> Clock:
+    """A frozen clock the test moves by hand, installed as the app's clock."""
+    services.clock = Clock()
+    return services.clock
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from bot import tasks
 from storage import customers
 from storage.models import Case, CaseMessage, StaffMember
-from tests.factories import Clock
 
 COMPLAINT = "餐點送錯了，等了一個小時才送到，而且湯都冷掉了，真的很失望"
 FOLLOW_UP = "訂單編號是 A1234"
@@ -160,14 +159,6 @@ class Texts:
 def t(services) -> Texts:
     """Catalogue texts in zh-TW."""
     return Texts(services)
-
-
-@pytest.fixture
-def clock(services) -> Clock:
-    """A frozen clock for the bot and its jobs."""
-    frozen = Clock()
-    services.clock = frozen
-    return frozen
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from storage.models import CaseMessageKind, CaseSource, CaseStatus
 from tests.handlers import escalation_support as support
 from tests.handlers.escalation_support import COMPLAINT, FOLLOW_UP, Person, all_cases, card_texts, case_messages
 
-clerk, clock, customer, manager, staff_group, t = (support.clerk, support.clock, support.customer, support.manager,
-                                                   support.staff_group, support.t)
+clerk, customer, manager, staff_group, t = (
+    support.clerk, support.customer, support.manager, support.staff_group, support.t)
 
 
 def test_complaint_is_acknowledged_and_posted_to_the_staff_group(services, customer, staff_group, clock, t):

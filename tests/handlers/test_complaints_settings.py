@@ -10,7 +10,7 @@ from handlers.complaint_detection import classify
 from tests.handlers import escalation_support as support
 from tests.handlers.escalation_support import COMPLAINT, all_cases, issue, run_sla
 
-clock, customer, manager, t = support.clock, support.customer, support.manager, support.t
+customer, manager, t = support.customer, support.manager, support.t
 
 
 @pytest.fixture

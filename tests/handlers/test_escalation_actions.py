@@ -9,8 +9,8 @@ from storage.models import CaseMessageKind, CaseStatus
 from tests.handlers import escalation_support as support
 from tests.handlers.escalation_support import COMPLAINT, FOLLOW_UP, all_cases, case_messages
 
-clerk, clock, customer, manager, staff_group, t = (support.clerk, support.clock, support.customer, support.manager,
-                                                   support.staff_group, support.t)
+clerk, customer, manager, staff_group, t = (
+    support.clerk, support.customer, support.manager, support.staff_group, support.t)
 
 
 def new_case_card(customer, group) -> dict:

@@ -9,8 +9,6 @@ from storage import cases, customers, staff
 from storage.models import CaseSource, CaseStatus
 from tests.handlers import escalation_support as support
 
-clock = support.clock
-
 MIN = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 

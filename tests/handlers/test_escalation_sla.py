@@ -8,8 +8,8 @@ from bot import tasks
 from tests.handlers import escalation_support as support
 from tests.handlers.escalation_support import COMPLAINT, all_cases, card_texts, run_sla
 
-clerk, clock, customer, manager, staff_group, t = (support.clerk, support.clock, support.customer, support.manager,
-                                                   support.staff_group, support.t)
+clerk, customer, manager, staff_group, t = (
+    support.clerk, support.customer, support.manager, support.staff_group, support.t)
 
 
 def test_unclaimed_case_is_re_escalated_to_managers_once(services, customer, staff_group, clerk, manager, clock, t):

@@ -10,7 +10,6 @@ from handlers.referrals.campaigns import last_day, local_date, local_time
 from handlers.referrals.codes import format_coupon
 from storage import customers
 from storage.models.referrals import ReferralStatus, RewardKind
-from tests.factories import Clock
 from tests.handlers.referral_support import (
     DEFAULT_CAMPAIGN,
     Shopper,
@@ -20,12 +19,6 @@ from tests.handlers.referral_support import (
     texts,
     write_campaign,
 )
-
-
-@pytest.fixture
-def clock(services):
-    services.clock = Clock()
-    return services.clock
 
 
 @pytest.fixture

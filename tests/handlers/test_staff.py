@@ -8,7 +8,7 @@ from storage.models import StaffRole
 from tests.handlers import escalation_support as support
 from tests.handlers.escalation_support import COMPLAINT, Person, StaffGroupChat, all_cases, issue, staff_members
 
-clock, customer, t = support.clock, support.customer, support.t
+customer, t = support.customer, support.t
 
 
 def test_invite_code_enrols_the_sender_once(services, runner, emulator, live_bot, t):
