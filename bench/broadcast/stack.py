@@ -14,14 +14,12 @@ import time
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from bench.databases import recreate_postgres
 from bot.config import PROJECT_ROOT
 
 BIN = Path(sys.executable).parent
 KEPT_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV")
-PROTECTED_DATABASES = {"postgres", "test", "template0", "template1"}
 
 
 class StackError(RuntimeError):
@@ -39,18 +37,7 @@ def prepare_database(choice: str, workdir: Path) -> str:
     """A fresh SQLite file, or the named PostgreSQL database dropped and created again."""
     if choice == "sqlite":
         return f"sqlite:///{workdir / 'koubei.db'}"
-    url = make_url(choice)
-    if not url.drivername.startswith("postgresql"):
-        raise SystemExit("--database must be 'sqlite' or a postgresql+psycopg:// URL")
-    if not url.database or url.database in PROTECTED_DATABASES:
-        raise SystemExit(f"refusing to drop database {url.database!r}: name a benchmark database "
-                         "(e.g. koubei_bench_broadcast)")
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-    admin.dispose()
-    return url.render_as_string(hide_password=False)
+    return recreate_postgres(choice, "koubei_bench_broadcast")
 
 
 def peak_memory_mb(pid: int) -> float | None:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-PROTECTED_DATABASES = {"postgres", "test", "template0", "template1"}
+from bench.databases import recreate_postgres
+
 PROTECTED_REDIS_DBS = {15}  # the test suite's
 
 
@@ -13,17 +13,7 @@ def prepare_database(choice: str) -> str | None:
     """None for a fresh SQLite file; for PostgreSQL, drop and recreate the named database."""
     if choice == "sqlite":
         return None
-    url = make_url(choice)
-    if not url.drivername.startswith("postgresql"):
-        raise SystemExit("--database must be 'sqlite' or a postgresql+psycopg:// URL")
-    if not url.database or url.database in PROTECTED_DATABASES:
-        raise SystemExit(f"refusing to drop database {url.database!r}: name a benchmark database (koubei_bench)")
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
-    admin.dispose()
-    return url.render_as_string(hide_password=False)
+    return recreate_postgres(choice, "koubei_bench")
 
 
 def prepare_redis(url: str | None) -> str | None:
