@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 
 import storage
 from bot import api, cli, tasks, webhook
@@ -20,11 +21,25 @@ def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building a signer for requests that bring no cookie.
+
+    LINE's webhook requests never carry one; Flask would otherwise build the signer on every request.
+    """
+
+    def open_session(self, app, request):
+        """An empty session when there is no cookie; Flask's own handling otherwise."""
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app: settings, database, LINE client, task queue, webhook and CLI."""
     settings = settings or Settings.from_env()
     settings.validate()
     app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.session_interface = CookieSessions()
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, SECRET_KEY=settings.secret_key.reveal()
                       if settings.secret_key else None, KOUBEI_SETTINGS=settings)
     database = storage.init_app(app, settings.database_url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.line_client import Outcome, SendResult
 from bot.services import Services
@@ -17,9 +17,10 @@ MAX_BACKOFF_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
-class _Attempt:
+class Attempt:
     """What one attempt needs, copied out so no transaction stays open during HTTP."""
 
+    outbound_id: int
     kind: str
     recipient: str
     reply_token: str | None
@@ -35,14 +36,14 @@ def backoff_seconds(attempts: int, base: float) -> float:
     return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
 
 
-def _snapshot(row: OutboundMessage, services: Services) -> _Attempt:
-    now = services.clock()
+def held_attempt(row: OutboundMessage, now: datetime) -> Attempt:
+    """The attempt for a row this worker holds (claimed, or written already claimed)."""
     expired = row.reply_token_expires_at is not None and row.reply_token_expires_at <= now
-    return _Attempt(row.kind, row.recipient, row.reply_token, expired, list(row.messages),
-                    row.retry_key, row.attempts, row.maybe_delivered)
+    return Attempt(row.id, row.kind, row.recipient, row.reply_token, expired, list(row.messages),
+                   row.retry_key, row.attempts, row.maybe_delivered)
 
 
-def _send(services: Services, attempt: _Attempt) -> SendResult:
+def _send(services: Services, attempt: Attempt) -> SendResult:
     if attempt.kind == DeliveryKind.REPLY:
         if attempt.token_expired or not attempt.reply_token:
             return SendResult(Outcome.INVALID_REPLY_TOKEN, reason="reply token expired before sending")
@@ -50,13 +51,10 @@ def _send(services: Services, attempt: _Attempt) -> SendResult:
     return services.line.push(to=attempt.recipient, messages=attempt.messages, retry_key=attempt.retry_key)
 
 
-def _record(services: Services, row: OutboundMessage, attempt: _Attempt, result: SendResult) -> float | None:
+def _record(services: Services, row: OutboundMessage, attempt: Attempt, result: SendResult) -> float | None:
     """Apply LINE's answer to the row; return a delay when the message should be tried again."""
     now = services.clock()
     settings = services.settings
-    if result.delivered:
-        outbox.mark_sent(row, now=now, request_id=result.request_id)
-        return None
     if result.outcome == Outcome.INVALID_REPLY_TOKEN:
         if attempt.maybe_delivered:
             # an earlier attempt may have used the token: a push could show the message twice
@@ -80,18 +78,34 @@ def _record(services: Services, row: OutboundMessage, attempt: _Attempt, result:
     return None
 
 
+def _attempt(services: Services, attempt: Attempt) -> float | None:
+    """Send a held row and record LINE's answer; 0.0 means try again at once (now as a push)."""
+    result = _send(services, attempt)
+    with services.db.session_scope() as session:
+        if result.delivered:
+            outbox.record_sent(session, outbound_id=attempt.outbound_id, now=services.clock(),
+                               request_id=result.request_id)
+            return None
+        row = session.get(OutboundMessage, attempt.outbound_id)
+        return _record(services, row, attempt, result)
+
+
 def deliver(services: Services, outbound_id: int) -> float | None:
-    """Make one attempt at an outbox row; return the delay before the next, if one is due."""
+    """Claim an outbox row and make one attempt; return the delay before the next, if one is due."""
     while True:
         with services.db.session_scope() as session:
             lease = timedelta(seconds=services.settings.delivery_lease_seconds)
-            row = outbox.claim_outbound(session, outbound_id=outbound_id, now=services.clock(), lease=lease)
+            now = services.clock()
+            row = outbox.claim_outbound(session, outbound_id=outbound_id, now=now, lease=lease)
             if row is None:
                 return None
-            attempt = _snapshot(row, services)
-        result = _send(services, attempt)
-        with services.db.session_scope() as session:
-            row = session.get(OutboundMessage, outbound_id)
-            delay = _record(services, row, attempt, result)
+            attempt = held_attempt(row, now)
+        delay = _attempt(services, attempt)
         if delay != 0.0:
             return delay
+
+
+def deliver_held(services: Services, attempt: Attempt) -> float | None:
+    """Make the first attempt at a row written already claimed by this worker (no claim needed)."""
+    delay = _attempt(services, attempt)
+    return deliver(services, attempt.outbound_id) if delay == 0.0 else delay

@@ -1,13 +1,20 @@
-"""Process one stored event: build the context, route it, write replies to the outbox."""
+"""Process one stored event: build the context, route it, write replies to the outbox.
+
+First, without the write lock: read the event, fetch a new sender's profile (HTTP never runs in a
+transaction) and let handlers do their CPU-heavy work (complaint scoring). Then one short write
+transaction: the claim, the handlers' changes, the outbox rows (written already held for this
+worker to send) and the conversation log commit together.
+"""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot import outbox_writer
+from bot import delivery, outbox_writer
 from bot import postback as postback_codec
 from bot.services import Services
 from handlers.context import HandlerContext, Profile
@@ -19,6 +26,14 @@ from storage.models import Customer, Direction, EventStatus, WebhookEvent
 log = logging.getLogger(__name__)
 
 MAX_EVENT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What an event needs before its transaction: the sender's profile and the handlers' slow work."""
+
+    profile: Profile | None
+    memo: dict
 
 
 def to_inbound(row: WebhookEvent) -> InboundEvent:
@@ -36,18 +51,6 @@ def to_inbound(row: WebhookEvent) -> InboundEvent:
     )
 
 
-def _claim(services: Services, event_id: int) -> tuple[bool, str | None, bool]:
-    """Take the event; say whose profile to fetch before the real unit of work."""
-    with services.db.session_scope() as session:
-        lease = timedelta(seconds=services.settings.event_lease_seconds)
-        row = events.claim_event(session, event_id=event_id, now=services.clock(), lease=lease)
-        if row is None:
-            return False, None, False
-        user_id = row.source_user_id if row.source_type == "user" else None
-        known = user_id is not None and customers.get_by_line_id(session, line_user_id=user_id) is not None
-        return True, user_id, user_id is not None and (row.event_type == "follow" or not known)
-
-
 def _log_inbound(session: Session, event: InboundEvent, customer: Customer | None, now: datetime) -> None:
     if event.type != "message" or event.chat_id is None:
         return
@@ -57,35 +60,61 @@ def _log_inbound(session: Session, event: InboundEvent, customer: Customer | Non
     )
 
 
-def _handle(services: Services, session: Session, event_id: int, profile: Profile | None) -> list[int]:
+def _claimable(row: WebhookEvent | None, now: datetime) -> bool:
+    return row is not None and (row.status == EventStatus.RECEIVED
+                                or (row.status == EventStatus.PROCESSING and row.lease_until < now))
+
+
+def _prepare(services: Services, event_id: int) -> _Prepared | None:
+    """Read the event without taking the write lock, fetch a new sender's profile, run the preparers."""
+    with services.db.read_scope() as session:
+        row = session.get(WebhookEvent, event_id)
+        if not _claimable(row, services.clock()):
+            return None
+        event = to_inbound(row)
+        user_id = row.source_user_id if row.source_type == "user" else None
+        new_sender = user_id is not None and (
+            row.event_type == "follow" or customers.get_by_line_id(session, line_user_id=user_id) is None)
+    profile = None
+    if new_sender:
+        profile = services.line.get_profile(user_id) or Profile(user_id=user_id)
+    return _Prepared(profile, services.router.prepared(services.settings.extra, event))
+
+
+def _handle(services: Services, session: Session, event_id: int, prepared: _Prepared) -> list[delivery.Attempt]:
+    """Claim and process the event; nothing when another worker has it or it is finished."""
     now = services.clock()
-    row = session.get(WebhookEvent, event_id)
-    if row is None or row.status != EventStatus.PROCESSING:
+    settings = services.settings
+    row = events.claim_event(session, event_id=event_id, now=now,
+                             lease=timedelta(seconds=settings.event_lease_seconds))
+    if row is None:
         return []
     event = to_inbound(row)
     customer = None
     if row.source_type == "user" and event.user_id:
-        customer = resolve_customer(session, user_id=event.user_id, profile=profile, now=now)
+        known = customers.get_by_line_id(session, line_user_id=event.user_id)
+        customer = resolve_customer(session, user_id=event.user_id, profile=prepared.profile, now=now, known=known)
     ctx = HandlerContext(session=session, now=now, catalogue=services.catalogue, customer=customer,
-                         profile=profile, options=services.settings.extra,
-                         basic_id=services.settings.line_bot_basic_id)
+                         profile=prepared.profile, options=settings.extra, basic_id=settings.line_bot_basic_id,
+                         memo=dict(prepared.memo))
     outgoing = services.router.route(ctx, event)
     _log_inbound(session, event, customer, now)
-    rows = outbox_writer.queue_answer(session, services, event, customer, outgoing, now)
+    # this worker sends the rows right after the commit, so they are written already claimed
+    held_until = now + timedelta(seconds=settings.delivery_lease_seconds)
+    rows = outbox_writer.queue_answer(session, services, event, customer, outgoing, now, held_until=held_until)
     events.mark_event(session, event=row, status=EventStatus.DONE, now=now)
     session.flush()
-    return [r.id for r in rows]
+    return [delivery.held_attempt(row, now) for row in rows]
 
 
-def process_event(services: Services, event_id: int) -> list[int]:
-    """Process a stored event once; return the outbox rows it created, for immediate delivery."""
-    claimed, user_id, needs_profile = _claim(services, event_id)
-    if not claimed:
-        return []
-    profile = services.line.get_profile(user_id) if needs_profile and user_id else None
+def process_event(services: Services, event_id: int) -> list[delivery.Attempt]:
+    """Process a stored event once; return the outbox rows it created, held for this worker to send."""
     try:
+        prepared = _prepare(services, event_id)
+        if prepared is None:
+            return []
         with services.db.session_scope() as session:
-            return _handle(services, session, event_id, profile)
+            return _handle(services, session, event_id, prepared)
     except Exception as exc:
         log.exception("event %s failed", event_id)
         _after_failure(services, event_id, exc)
@@ -93,14 +122,14 @@ def process_event(services: Services, event_id: int) -> list[int]:
 
 
 def _after_failure(services: Services, event_id: int, exc: Exception) -> None:
-    """Let the sweeper try again, unless the event has failed too often to be a passing fault."""
+    """Count the failed attempt; the sweeper retries it unless it failed too often to be a passing fault."""
+    now = services.clock()
+    error = f"{type(exc).__name__}: {exc}"[:2000]
     with services.db.session_scope() as session:
-        row = session.get(WebhookEvent, event_id)
+        row = events.claim_event(session, event_id=event_id, now=now, lease=timedelta(0))
         if row is None:
             return
         if row.attempts >= MAX_EVENT_ATTEMPTS:
-            events.mark_event(session, event=row, status=EventStatus.FAILED, now=services.clock(),
-                              error=f"{type(exc).__name__}: {exc}"[:2000])
+            events.mark_event(session, event=row, status=EventStatus.FAILED, now=now, error=error)
         else:
-            row.lease_until = services.clock()
-            row.error = f"{type(exc).__name__}: {exc}"[:2000]
+            row.error = error

@@ -17,13 +17,15 @@ from storage.models import Customer, DeliveryKind, Direction, OutboundMessage
 
 def queue_messages(session: Session, *, kind: DeliveryKind, recipient: str, messages: Sequence[Message],
                    now: datetime, customer_id: int | None = None, event_id: int | None = None,
-                   reply_token: str | None = None, reply_expires: datetime | None = None) -> list[OutboundMessage]:
+                   reply_token: str | None = None, reply_expires: datetime | None = None,
+                   held_until: datetime | None = None) -> list[OutboundMessage]:
     """Write messages for one recipient, five per LINE call, and log each one."""
     rows = []
     for chunk in render.render_all(messages):
         row = outbox.create_outbound(
             session, kind=kind, recipient=recipient, messages=chunk, now=now, customer_id=customer_id,
             event_id=event_id, reply_token=reply_token, reply_token_expires_at=reply_expires if reply_token else None,
+            held_until=held_until,
         )
         rows.append(row)
         for message in chunk:
@@ -36,7 +38,7 @@ def queue_messages(session: Session, *, kind: DeliveryKind, recipient: str, mess
 
 
 def queue_notifications(session: Session, notifications: Iterable[Notify], *, now: datetime,
-                        event_id: int | None = None) -> list[OutboundMessage]:
+                        event_id: int | None = None, held_until: datetime | None = None) -> list[OutboundMessage]:
     """Push messages to other people, skipping customers who blocked the account."""
     rows: list[OutboundMessage] = []
     for notify in notifications:
@@ -44,12 +46,12 @@ def queue_notifications(session: Session, notifications: Iterable[Notify], *, no
         if target is not None and not customers.can_push(target):
             continue
         rows += queue_messages(session, kind=DeliveryKind.PUSH, recipient=notify.to, messages=notify.messages,
-                               now=now, customer_id=notify.customer_id, event_id=event_id)
+                               now=now, customer_id=notify.customer_id, event_id=event_id, held_until=held_until)
     return rows
 
 
 def queue_answer(session: Session, services: Services, event: InboundEvent, customer: Customer | None,
-                 outgoing: list[Outgoing], now: datetime) -> list[OutboundMessage]:
+                 outgoing: list[Outgoing], now: datetime, held_until: datetime | None = None) -> list[OutboundMessage]:
     """A handler's answer: replies to the sender (reply token first), pushes to anyone else."""
     replies = [item for item in outgoing if not isinstance(item, Notify)]
     rows: list[OutboundMessage] = []
@@ -59,9 +61,9 @@ def queue_answer(session: Session, services: Services, event: InboundEvent, cust
             expires = event.timestamp + timedelta(seconds=services.settings.reply_token_ttl_seconds)
             rows += queue_messages(session, kind=DeliveryKind.REPLY, recipient=event.chat_id, messages=replies,
                                    now=now, customer_id=customer_id, event_id=event.id,
-                                   reply_token=event.reply_token, reply_expires=expires)
+                                   reply_token=event.reply_token, reply_expires=expires, held_until=held_until)
         elif customer is None or customers.can_push(customer):
             rows += queue_messages(session, kind=DeliveryKind.PUSH, recipient=event.chat_id, messages=replies,
-                                   now=now, customer_id=customer_id, event_id=event.id)
+                                   now=now, customer_id=customer_id, event_id=event.id, held_until=held_until)
     notifications = [item for item in outgoing if isinstance(item, Notify)]
-    return rows + queue_notifications(session, notifications, now=now, event_id=event.id)
+    return rows + queue_notifications(session, notifications, now=now, event_id=event.id, held_until=held_until)

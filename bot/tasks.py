@@ -80,6 +80,14 @@ def deliver_now(services: Services, outbound_ids: list[int]) -> None:
             services.queue.deliver(outbound_id, delay=delay)
 
 
+def send_held(services: Services, attempts: list[delivery.Attempt]) -> None:
+    """Send the rows an event wrote already claimed for this worker; retries go through the queue."""
+    for attempt in attempts:
+        delay = delivery.deliver_held(services, attempt)
+        if delay is not None:
+            services.queue.deliver(attempt.outbound_id, delay=delay)
+
+
 def sweep(services: Services) -> tuple[int, int]:
     """Re-enqueue events and messages a crash left unfinished; return how many of each."""
     now = services.clock()
@@ -120,7 +128,7 @@ def init_app(app: Flask, settings: Settings) -> Huey:
     @huey.task(name="process_event")
     def process_event_task(event_id: int) -> None:
         services = get_services(app)
-        deliver_now(services, dispatch.process_event(services, event_id))
+        send_held(services, dispatch.process_event(services, event_id))
 
     @huey.task(name="deliver")
     def deliver_task(outbound_id: int) -> None:

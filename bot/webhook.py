@@ -69,8 +69,8 @@ def callback():
     except ValueError as exc:
         _reject(400, str(exc))
     services = get_services(current_app)
-    with services.db.session_scope() as session:
-        new_ids = events.record_events(session, events=raw_events, now=services.clock())
+    with services.db.transaction() as conn:
+        new_ids = events.record_events(conn, events=raw_events, now=services.clock())
     for event_id in new_ids:
         try:
             services.queue.process_event(event_id)

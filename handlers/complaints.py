@@ -29,6 +29,7 @@ from storage.models import Case, CaseMessageKind, CaseSource, Customer
 log = logging.getLogger(__name__)
 
 COMPLAINT_PRIORITY = 80
+VERDICT = "complaint.verdict"
 
 
 @dataclass(frozen=True)
@@ -126,13 +127,21 @@ def on_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | Non
             return None
         return handle_complaint(ctx, customer=ctx.customer, text=event.text, score=active.score,
                                 source=CaseSource.CHAT, event_id=event.id)
-    verdict = classify(event.text, complaint_thresholds(ctx.options))
+    verdict = ctx.memo.get(VERDICT) or classify(event.text, complaint_thresholds(ctx.options))
     if not verdict.is_complaint:
         return None
     return handle_complaint(ctx, customer=ctx.customer, text=event.text, score=verdict.complaint_probability,
                             source=CaseSource.CHAT, sentiment=verdict.sentiment, event_id=event.id)
 
 
+def classify_ahead(options: Mapping[str, str], event: InboundEvent) -> dict:
+    """Score a customer's text before the event's transaction: the costly part of complaint detection."""
+    if event.type != "message" or event.is_group or not (event.text or "").strip():
+        return {}
+    return {VERDICT: classify(event.text, complaint_thresholds(options))}
+
+
 def register(router: Router) -> None:
     """Attach complaint detection after surveys, keywords and codes, before the help menu."""
+    router.prepare(classify_ahead)
     router.on_message(COMPLAINT_PRIORITY, on_message)

@@ -15,10 +15,10 @@ from storage import customers
 from storage.models import Customer
 
 
-def resolve_customer(session: Session, *, user_id: str, profile: Profile | None,
-                     now: datetime) -> Customer:
-    """Find or create the sender, refreshing the profile when one was fetched."""
-    customer, _created = customers.get_or_create(session, line_user_id=user_id, now=now)
+def resolve_customer(session: Session, *, user_id: str, profile: Profile | None, now: datetime,
+                     known: Customer | None = None) -> Customer:
+    """Find (unless the caller already has them) or create the sender, refreshing a fetched profile."""
+    customer = known or customers.get_or_create(session, line_user_id=user_id, now=now)[0]
     if profile is not None:
         customers.update_profile(customer, display_name=profile.display_name,
                                  picture_url=profile.picture_url, language=profile.language)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from handlers.actions import Action
 from handlers.context import HandlerContext
@@ -14,6 +15,7 @@ from handlers.replies import Outgoing
 Handler = Callable[[HandlerContext, InboundEvent], list[Outgoing]]
 MaybeHandler = Callable[[HandlerContext, InboundEvent], list[Outgoing] | None]
 FollowUp = Callable[[HandlerContext, InboundEvent, list[Outgoing]], list[Outgoing]]
+Preparer = Callable[[Mapping[str, str], InboundEvent], dict[Hashable, Any]]
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Router:
         self._postbacks: dict[Action, Handler] = {}
         self._messages: list[_MessageRoute] = []
         self._follow_ups: list[FollowUp] = []
+        self._preparers: list[Preparer] = []
         self.unknown_postback: Handler | None = None
         self.jobs: dict[str, Job] = {}
 
@@ -56,6 +59,20 @@ class Router:
     def after_message(self, follow_up: FollowUp) -> None:
         """Let a module add to whatever answered a message (a survey asks its open question again)."""
         self._follow_ups.append(follow_up)
+
+    def prepare(self, preparer: Preparer) -> None:
+        """Work out something from the event alone before its transaction starts (slow, CPU-bound work).
+
+        The result lands in ``ctx.memo``; the write lock is then held only for the database work.
+        """
+        self._preparers.append(preparer)
+
+    def prepared(self, options: Mapping[str, str], event: InboundEvent) -> dict[Hashable, Any]:
+        """Run every preparer on an event; what they return seeds the handlers' memo."""
+        memo: dict[Hashable, Any] = {}
+        for preparer in self._preparers:
+            memo.update(preparer(options, event))
+        return memo
 
     def every(self, minutes: int, name: str, job: JobFunction) -> None:
         """Run a periodic job every few minutes in the worker."""

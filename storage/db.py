@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from storage import write_lock
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -20,23 +22,40 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn) -> None:
-    """Take the write lock at BEGIN so two writers never deadlock on lock upgrade."""
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+READ_ONLY = "koubei_read_only"
+
+
+def _is_read_only(conn) -> bool:
+    return bool(conn.get_execution_options().get(READ_ONLY))
+
+
+def _sqlite_begin(conn) -> None:
+    """Writers take the write lock at BEGIN, so two never deadlock on lock upgrade; readers never do."""
+    conn.exec_driver_sql("BEGIN" if _is_read_only(conn) else "BEGIN IMMEDIATE")
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file behind a SQLite URL; None for other databases and in-memory SQLite."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split("///", 1)[-1] if "///" in url else ""
+    return Path(path) if path and path != ":memory:" else None
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine with the settings each backend needs."""
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = _sqlite_file(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url, echo=echo, connect_args={"check_same_thread": False, "timeout": 15,
                                           "isolation_level": None},
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        if path is not None:  # registered first: queue for the file lock, then BEGIN IMMEDIATE
+            write_lock.attach(engine, write_lock.WriteLock(path), _is_read_only)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
@@ -48,6 +67,8 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessionmaker = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}),
+                                               expire_on_commit=False)
 
     @contextmanager
     def session_scope(self) -> Iterator[Session]:
@@ -60,6 +81,22 @@ class Database:
             session.rollback()
             raise
         finally:
+            session.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A Core connection in one transaction (no ORM), for the hottest paths: commit on success."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read_scope(self) -> Iterator[Session]:
+        """A consistent read that never waits for writers (SQLite WAL: no write lock); nothing is kept."""
+        session = self._read_sessionmaker()
+        try:
+            yield session
+        finally:
+            session.rollback()
             session.close()
 
     def ping(self) -> bool:

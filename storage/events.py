@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Connection, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,12 +35,15 @@ def _event_row(raw: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-def record_events(session: Session, *, events: Iterable[dict[str, Any]], now: datetime) -> list[int]:
-    """Store events once each; return the ids of those that are new and need processing."""
+def record_events(conn: Connection, *, events: Iterable[dict[str, Any]], now: datetime) -> list[int]:
+    """Store events once each; return the ids of those that are new and need processing.
+
+    Core on a plain connection, not the ORM: this runs in every webhook request.
+    """
     rows = [_event_row(raw, now) for raw in events]
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
+    dialect = conn.dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = WebhookEvent.__table__
     # rows go as parameters, not .values(rows): the statement then compiles once and is cached
@@ -49,7 +52,7 @@ def record_events(session: Session, *, events: Iterable[dict[str, Any]], now: da
         .on_conflict_do_nothing(index_elements=["webhook_event_id"])
         .returning(table.c.id, table.c.status)
     )
-    result = session.execute(statement, rows).all()
+    result = conn.execute(statement, rows).all()
     return sorted(row.id for row in result if row.status == EventStatus.RECEIVED)
 
 
@@ -59,16 +62,15 @@ def claim_event(session: Session, *, event_id: int, now: datetime, lease: timede
         WebhookEvent.status == EventStatus.RECEIVED,
         (WebhookEvent.status == EventStatus.PROCESSING) & (WebhookEvent.lease_until < now),
     )
-    result = session.execute(
+    # UPDATE … RETURNING the row (SQLite ≥ 3.35, PostgreSQL): claim and load in one statement
+    return session.scalar(
         update(WebhookEvent)
         .where(WebhookEvent.id == event_id, claimable)
         .values(status=EventStatus.PROCESSING, attempts=WebhookEvent.attempts + 1,
                 lease_until=now + lease)
-        .execution_options(synchronize_session=False)
+        .returning(WebhookEvent)
+        .execution_options(synchronize_session=False, populate_existing=True)
     )
-    if result.rowcount != 1:
-        return None
-    return session.get(WebhookEvent, event_id, populate_existing=True)
 
 
 def mark_event(session: Session, *, event: WebhookEvent, status: EventStatus, now: datetime,

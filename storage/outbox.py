@@ -16,12 +16,18 @@ from storage.models import DeliveryKind, OutboundMessage, OutboxStatus
 def create_outbound(session: Session, *, kind: DeliveryKind, recipient: str,
                     messages: list[dict[str, Any]], now: datetime, customer_id: int | None = None,
                     event_id: int | None = None, reply_token: str | None = None,
-                    reply_token_expires_at: datetime | None = None) -> OutboundMessage:
-    """Queue messages for one recipient; the retry key is fixed now so every attempt reuses it."""
+                    reply_token_expires_at: datetime | None = None,
+                    held_until: datetime | None = None) -> OutboundMessage:
+    """Queue messages for one recipient; the retry key is fixed now so every attempt reuses it.
+
+    ``held_until`` writes the row already claimed (first attempt under way) by a worker that sends
+    it right after the commit; if that worker dies, the row is taken over like any expired lease.
+    """
     row = OutboundMessage(
         kind=kind, recipient=recipient, messages=messages, customer_id=customer_id,
         event_id=event_id, reply_token=reply_token, reply_token_expires_at=reply_token_expires_at,
-        retry_key=str(uuid.uuid4()), status=OutboxStatus.PENDING, attempts=0,
+        retry_key=str(uuid.uuid4()), status=OutboxStatus.PENDING if held_until is None else OutboxStatus.SENDING,
+        attempts=0 if held_until is None else 1, lease_until=held_until, maybe_delivered=False,
         next_attempt_at=now, created_at=now,
     )
     session.add(row)
@@ -51,13 +57,13 @@ def claim_outbound(session: Session, *, outbound_id: int, now: datetime,
     return session.get(OutboundMessage, outbound_id, populate_existing=True)
 
 
-def mark_sent(row: OutboundMessage, *, now: datetime, request_id: str | None) -> None:
-    """Record that LINE accepted the message."""
-    row.status = OutboxStatus.SENT
-    row.sent_at = now
-    row.lease_until = None
-    row.line_request_id = request_id
-    row.last_error = None
+def record_sent(session: Session, *, outbound_id: int, now: datetime, request_id: str | None) -> None:
+    """Record that LINE accepted the message: one UPDATE, nothing loaded."""
+    session.execute(
+        update(OutboundMessage).where(OutboundMessage.id == outbound_id)
+        .values(status=OutboxStatus.SENT, sent_at=now, lease_until=None, line_request_id=request_id, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def mark_retry(row: OutboundMessage, *, at: datetime, error: str, uncertain: bool) -> None:

@@ -115,9 +115,30 @@ def options(ctx: HandlerContext) -> SurveyOptions:
     return SurveyOptions.from_options(ctx.options)
 
 
+def _asking_key(customer: Customer) -> tuple[str, int]:
+    return ("survey.asking", customer.id)
+
+
+def remember_asking(ctx: HandlerContext, customer: Customer, response: SurveyResponse | None) -> None:
+    """Note the customer's conversation in progress for the rest of this event (several handlers ask)."""
+    ctx.memo[_asking_key(customer)] = response
+
+
+def forget_asking(ctx: HandlerContext, customer: Customer) -> None:
+    """Look the conversation up again next time: another event may have started one."""
+    ctx.memo.pop(_asking_key(customer), None)
+
+
 def asking_response(ctx: HandlerContext, customer: Customer) -> SurveyResponse | None:
     """The customer's conversation in progress, closing it first if it has run out of time."""
-    response = surveys.get_asking_response(ctx.session, customer_id=customer.id)
+    key = _asking_key(customer)
+    if key in ctx.memo:
+        response = ctx.memo[key]
+    else:
+        response = surveys.get_asking_response(ctx.session, customer_id=customer.id)
+        remember_asking(ctx, customer, response)
+    if response is not None and response.state != ResponseState.ASKING:
+        return None
     if response is not None and response.expires_at <= ctx.now:
         response.state = ResponseState.EXPIRED
         response.updated_at = ctx.now

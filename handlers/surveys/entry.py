@@ -84,7 +84,9 @@ def _begin(ctx: HandlerContext, customer: Customer, survey_key: str | None, sour
         invitation_id=invitation.id if invitation else None)
     if response is None:
         # a simultaneous start of this customer's got there first: continue that one
+        engine.forget_asking(ctx, customer)
         return engine.reminder(ctx) or [Text(voice.t("survey.none_available"))]
+    engine.remember_asking(ctx, customer, response)
     lead = voice.t("survey.started", title=voice.title(definition),
                    intro=voice.local(definition.intro, "survey.default_intro"))
     return [messages.ask(voice, response.id, first, 1, lead)]
