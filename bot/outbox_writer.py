@@ -57,8 +57,8 @@ def queue_answer(session: Session, services: Services, event: InboundEvent, cust
     rows: list[OutboundMessage] = []
     if replies and event.chat_id:
         customer_id = customer.id if customer else None
-        if event.reply_token:
-            expires = event.timestamp + timedelta(seconds=services.settings.reply_token_ttl_seconds)
+        expires = event.timestamp + timedelta(seconds=services.settings.reply_token_ttl_seconds)
+        if event.reply_token and expires > now:  # an expired token would only be refused: push at once
             rows += queue_messages(session, kind=DeliveryKind.REPLY, recipient=event.chat_id, messages=replies,
                                    now=now, customer_id=customer_id, event_id=event.id,
                                    reply_token=event.reply_token, reply_expires=expires, held_until=held_until)
