@@ -53,7 +53,7 @@ def _thresholds() -> ComplaintThresholds:
     type=click.Choice(SCORERS),
     default="detector",
     show_default=True,
-    help="detector = full complaint detection; snownlp = 1 - snownlp score; model = the n-gram review head alone.",
+    help="detector = full complaint detection; snownlp = 1 - snownlp score; model = n-gram model alone.",
 )
 @click.option(
     "--folds",
