@@ -22,32 +22,28 @@ SNOWNLP_LOGIT_LIMIT = 4.0
 
 @dataclass(frozen=True)
 class ComplaintThresholds:
-    """Decision threshold and signal weights (log-odds).
+    """Decision threshold and signal weights (log-odds); defaults fitted by ``complaint_tuning``.
 
-    ``bias``, ``model_weight`` and ``snownlp_weight`` make up the review path and are held fixed;
-    the chat terms are fitted by ``complaint_tuning`` and scaled by how chat-like the message is,
-    ``max(0, 1 - length / chat_length)``: a one-line chat message leans on them, a long review
-    on the review path alone.
+    Rule signals are scaled by how chat-like the message is, ``max(0, 1 - length / chat_length)``:
+    a one-line chat message leans on them, a long review leans on the n-gram model alone.
     """
 
-    complaint_threshold: float = 0.54
+    complaint_threshold: float = 0.55
     bias: float = 0.31
     model_weight: float = 1.32
     snownlp_weight: float = 0.1
-    chat_length: float = 25.0
+    chat_length: float = 20.0
     lexicon_cap: float = 4.0
-    short_message_bias: float = -1.59
-    chat_model_weight: float = -4.27
-    chat_head_weight: float = 3.46
-    lexicon_weight: float = 3.47
-    question_discount: float = 0.74
-    complaint_question_boost: float = 3.36
-    greeting_discount: float = 1.7
-    thanks_discount: float = 2.2
-    polite_discount: float = 3.12
-    request_discount: float = 3.12
-    negation_discount: float = 2.52
-    frustration_boost: float = 2.36
+    short_message_bias: float = -2.88
+    lexicon_weight: float = 7.84
+    question_discount: float = 3.23
+    complaint_question_boost: float = 1.23
+    greeting_discount: float = 1.61
+    thanks_discount: float = 3.1
+    polite_discount: float = 3.94
+    request_discount: float = 4.2
+    negation_discount: float = 2.82
+    frustration_boost: float = 3.27
 
     def __post_init__(self) -> None:
         if not 0.0 < self.complaint_threshold < 1.0:
@@ -99,9 +95,8 @@ def _sigmoid(value: float) -> float:
 
 
 FITTED_WEIGHTS = (
+    "model_weight",
     "short_message_bias",
-    "chat_model_weight",
-    "chat_head_weight",
     "lexicon_weight",
     "question_discount",
     "complaint_question_boost",
@@ -120,19 +115,14 @@ def chatness(prepared_text: str, thresholds: ComplaintThresholds) -> float:
 
 
 def features(
-    logits: tuple[float, float], signals: Signals, chat: float, thresholds: ComplaintThresholds
+    model_logit: float, signals: Signals, chat: float, thresholds: ComplaintThresholds
 ) -> dict[str, float]:
-    """Chat-term values keyed by the weight that multiplies them (discounts enter negated).
-
-    ``logits`` are the n-gram model's review-head and chat-head complaint log-odds.
-    """
-    model_logit, chat_logit = logits
+    """Signal values keyed by the weight that multiplies them (discounts enter negated)."""
     no_hit = 0.0 if signals.hits or signals.complaint_question else 1.0
     benign_question = signals.question and not signals.complaint_question
     return {
+        "model_weight": model_logit,
         "short_message_bias": chat,
-        "chat_model_weight": chat * model_logit,
-        "chat_head_weight": chat * chat_logit,
         "lexicon_weight": chat * min(signals.lexicon_score, thresholds.lexicon_cap),
         "question_discount": -chat * benign_question,
         "complaint_question_boost": chat * signals.complaint_question,
@@ -157,26 +147,18 @@ REASON_TAGS = {
 }
 
 
-def review_log_odds(model_logit: float, positive_sentiment: float, thresholds: ComplaintThresholds) -> float:
-    """The review path: all a message of ``chat_length`` characters or more gets."""
-    snownlp_logit = _logit(1.0 - positive_sentiment, SNOWNLP_LOGIT_LIMIT)
-    return thresholds.bias + thresholds.model_weight * model_logit + thresholds.snownlp_weight * snownlp_logit
-
-
 def combine(
-    logits: tuple[float, float],
+    model_logit: float,
     positive_sentiment: float,
     signals: Signals,
     chat: float,
     thresholds: ComplaintThresholds,
 ) -> tuple[float, tuple[str, ...]]:
     """Add up the complaint log-odds of every signal; return the probability and the reasons."""
-    values = features(logits, signals, chat, thresholds)
-    z = review_log_odds(logits[0], positive_sentiment, thresholds)
-    z += sum(getattr(thresholds, name) * values[name] for name in FITTED_WEIGHTS)
-    reasons = [f"model:{logits[0]:+.1f}", f"snownlp:{positive_sentiment:.2f}"]
-    if chat:
-        reasons.append(f"chat-model:{logits[1]:+.1f}")
+    values = features(model_logit, signals, chat, thresholds)
+    z = thresholds.bias + sum(getattr(thresholds, name) * value for name, value in values.items())
+    z += thresholds.snownlp_weight * _logit(1.0 - positive_sentiment, SNOWNLP_LOGIT_LIMIT)
+    reasons = [f"model:{model_logit:+.1f}", f"snownlp:{positive_sentiment:.2f}"]
     reasons.extend(f"lexicon:{term}" for term in signals.hits)
     reasons.extend(f"negated:{term}" for term in signals.negated)
     reasons.extend(tag for name, tag in REASON_TAGS.items() if values[name])
@@ -200,11 +182,11 @@ def classify_batch(
             verdicts[index] = _sticker_verdict(text or "")
         else:
             pending.append((index, signals, complaint_model.prepare(text)))
-    pairs = complaint_model.get_model().logit_pairs([prepared for _, _, prepared in pending])
-    for (index, signals, prepared), logits in zip(pending, pairs, strict=True):
+    logits = complaint_model.get_model().complaint_logits([prepared for _, _, prepared in pending])
+    for (index, signals, prepared), model_logit in zip(pending, logits, strict=True):
         positive = sentiment.score_simplified(prepared)
         chat = chatness(prepared, thresholds)
-        probability, reasons = combine(logits, positive, signals, chat, thresholds)
+        probability, reasons = combine(model_logit, positive, signals, chat, thresholds)
         verdicts[index] = Verdict(
             is_complaint=probability >= thresholds.complaint_threshold,
             complaint_probability=probability,

@@ -96,13 +96,9 @@ def build_model_command() -> None:
 
 @sentiment_cli.command("tune")
 def tune_command() -> None:
-    """Refit the chat terms and the threshold from shipped data; print config keys and the nested figures."""
+    """Refit the detector's signal weights from shipped data and print them as config keys."""
     from handlers.complaint_tuning import tune
 
-    fitted, figures = tune(_thresholds())
+    fitted = tune(_thresholds())
     for name, value in asdict(fitted).items():
         click.echo(f"COMPLAINT_{name.upper()}={value}")
-    click.echo("# out of fold on the chat training examples (weights refitted per fold): recall / false-positive rate")
-    for row in figures:
-        groups = ", ".join(f"{g} {row.recall[g]:.3f} / {row.false_positive_rate[g]:.3f}" for g in row.recall)
-        click.echo(f"# threshold {row.threshold:.2f}: {groups}")
