@@ -7,7 +7,9 @@ handlers produced. The periodic sweep re-enqueues whatever a crash left unfinish
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
@@ -18,6 +20,7 @@ from bot.config import Settings
 from bot.services import Services, get_services
 from handlers.jobs import Job, JobContext
 from storage import events, outbox
+from storage.write_lock import WriteLock
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -28,17 +31,37 @@ EXTENSION_KEY = "koubei.huey"
 
 
 class QueueStorage(SqliteStorage):
-    """Huey's SQLite queue without an fsync per task: the event log and outbox are the record.
+    """Huey's SQLite queue without an fsync per task, its writers queued on a file lock.
 
     In WAL mode, synchronous=NORMAL stays consistent after a power cut but may forget the last
     few enqueues; the sweeps re-enqueue every event, outbox row and broadcast left unfinished.
     Huey's default (FULL) costs an fsync per enqueue in the webhook and per dequeue in the worker.
+    The webhook's enqueue and the consumer's polling dequeues take turns on the same write lock
+    as the database (storage/write_lock.py) rather than sleeping in SQLite's busy handler.
     """
+
+    def __init__(self, name: str = "huey", filename: str = "huey.db", **kwargs) -> None:
+        self._write_lock = WriteLock(Path(filename))  # before Huey creates its tables through db()
+        super().__init__(name, filename=filename, **kwargs)
 
     def _create_connection(self):
         conn = super()._create_connection()
         conn.execute("PRAGMA synchronous=NORMAL")
         return conn
+
+    @contextmanager
+    def db(self, commit=False, close=False):
+        """Huey's cursor; a writing one only once this process's turn on the file lock has come."""
+        if not commit:
+            with super().db(commit=False, close=close) as cursor:
+                yield cursor
+            return
+        self._write_lock.acquire()
+        try:
+            with super().db(commit=True, close=close) as cursor:
+                yield cursor
+        finally:
+            self._write_lock.release()
 
 
 def make_huey(settings: Settings) -> Huey:
