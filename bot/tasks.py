@@ -36,8 +36,8 @@ class QueueStorage(SqliteStorage):
     In WAL mode, synchronous=NORMAL stays consistent after a power cut but may forget the last
     few enqueues; the sweeps re-enqueue every event, outbox row and broadcast left unfinished.
     Huey's default (FULL) costs an fsync per enqueue in the webhook and per dequeue in the worker.
-    The webhook's enqueue and the consumer's polling dequeues take turns on the same write lock
-    as the database (storage/write_lock.py) rather than sleeping in SQLite's busy handler.
+    The webhook's enqueue and the consumer's polling dequeues take turns on a file lock of the
+    queue's own (storage/write_lock.py) rather than sleeping in SQLite's busy handler.
     """
 
     def __init__(self, name: str = "huey", filename: str = "huey.db", **kwargs) -> None:

@@ -151,3 +151,25 @@ def test_reply_sent_just_before_a_crash_is_not_repeated_by_push(live_bot, servic
     with services.db.session_scope() as session:
         row = session.scalars(select(OutboundMessage)).one()
     assert row.status == OutboxStatus.FAILED and "unknown outcome" in row.last_error
+
+
+def test_answer_held_by_a_worker_that_died_before_sending_is_sent_once_after_its_lease(
+        live_bot, services, emulator, customer_id):
+    token = emulator.issue_reply_token(customer_id)
+    queue, services.queue = services.queue, BrokenQueue()
+    live_bot.send(factories.make_text_event(customer_id, "hi", reply_token=token))
+    services.queue = queue
+    with services.db.session_scope() as session:
+        event = session.scalars(select(WebhookEvent)).one()
+    [held] = dispatch.process_event(services, event.id)  # committed, held for sending; then the worker dies
+    with services.db.session_scope() as session:
+        row = session.get(OutboundMessage, held.outbound_id)
+        assert row.status == OutboxStatus.SENDING and row.attempts == 1
+    services.clock = later(0.2)  # lease still live: nobody else takes it
+    assert tasks.sweep(services) == (0, 0)
+    services.clock = later(0.6)  # lease over, reply token still fresh by our clock
+    assert tasks.sweep(services) == (0, 1)
+    assert len(emulator.calls("/v2/bot/message/reply")) == 1 and emulator.calls("/v2/bot/message/push") == []
+    assert len(emulator.messages(customer_id)) == 1
+    with services.db.session_scope() as session:
+        assert session.get(OutboundMessage, held.outbound_id).status == OutboxStatus.SENT
