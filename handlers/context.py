@@ -33,7 +33,7 @@ class HandlerContext:
     profile: Profile | None = None
     options: Mapping[str, str] = field(default_factory=dict)
     basic_id: str | None = None  # the account's LINE ID (@...), for links that open a chat with it
-    memo: dict = field(default_factory=dict)  # lookups several handlers repeat within this event
+    memo: dict = field(default_factory=dict)  # preparers' results; lookups several handlers repeat
 
     @property
     def t(self) -> Translator:
