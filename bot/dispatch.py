@@ -60,16 +60,11 @@ def _log_inbound(session: Session, event: InboundEvent, customer: Customer | Non
     )
 
 
-def _claimable(row: WebhookEvent | None, now: datetime) -> bool:
-    return row is not None and (row.status == EventStatus.RECEIVED
-                                or (row.status == EventStatus.PROCESSING and row.lease_until < now))
-
-
 def _prepare(services: Services, event_id: int) -> _Prepared | None:
     """Read the event without taking the write lock, fetch a new sender's profile, run the preparers."""
     with services.db.read_scope() as session:
         row = session.get(WebhookEvent, event_id)
-        if not _claimable(row, services.clock()):
+        if not events.is_claimable(row, services.clock()):
             return None
         event = to_inbound(row)
         user_id = row.source_user_id if row.source_type == "user" else None

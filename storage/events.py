@@ -56,6 +56,12 @@ def record_events(conn: Connection, *, events: Iterable[dict[str, Any]], now: da
     return sorted(row.id for row in result if row.status == EventStatus.RECEIVED)
 
 
+def is_claimable(row: WebhookEvent | None, now: datetime) -> bool:
+    """claim_event's condition on a row already read: received, or processing past its lease."""
+    return row is not None and (row.status == EventStatus.RECEIVED
+                                or (row.status == EventStatus.PROCESSING and row.lease_until < now))
+
+
 def claim_event(session: Session, *, event_id: int, now: datetime, lease: timedelta) -> WebhookEvent | None:
     """Take an event for processing unless another worker holds a live lease on it."""
     claimable = or_(
