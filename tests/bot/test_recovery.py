@@ -102,6 +102,15 @@ def test_event_failing_every_time_is_marked_failed_not_retried_forever(live_bot,
     assert tasks.sweep(services) == (0, 0)
 
 
+def _stored_not_enqueued(live_bot, services, event: dict) -> int:
+    """Post an event while the queue is down, so a test can run the worker's steps by hand."""
+    queue, services.queue = services.queue, BrokenQueue()
+    live_bot.send(event)
+    services.queue = queue
+    with services.db.session_scope() as session:
+        return session.scalars(select(WebhookEvent.id)).one()
+
+
 def _crash_after_sending(services, kind_filter=None) -> OutboundMessage:
     """Claim the row and send it as a worker would, then 'die' before recording the result."""
     with services.db.session_scope() as session:
@@ -119,13 +128,9 @@ def _crash_after_sending(services, kind_filter=None) -> OutboundMessage:
 
 
 def test_push_sent_just_before_a_crash_is_not_sent_twice(live_bot, services, emulator, customer_id):
-    queue, services.queue = services.queue, BrokenQueue()
-    live_bot.send(factories.make_text_event(customer_id, "hi"))
-    services.queue = queue
-    with services.db.session_scope() as session:
-        event = session.scalars(select(WebhookEvent)).one()
+    event_id = _stored_not_enqueued(live_bot, services, factories.make_text_event(customer_id, "hi"))
     services.clock = utcnow
-    assert dispatch.process_event(services, event.id)  # writes the outbox row, delivery not run
+    assert dispatch.process_event(services, event_id)  # writes the outbox row, delivery not run
     _crash_after_sending(services)
     services.clock = later(2)
     assert tasks.sweep(services) == (0, 1)
@@ -137,12 +142,8 @@ def test_push_sent_just_before_a_crash_is_not_sent_twice(live_bot, services, emu
 
 def test_reply_sent_just_before_a_crash_is_not_repeated_by_push(live_bot, services, emulator, customer_id):
     token = emulator.issue_reply_token(customer_id)
-    queue, services.queue = services.queue, BrokenQueue()
-    live_bot.send(factories.make_text_event(customer_id, "hi", reply_token=token))
-    services.queue = queue
-    with services.db.session_scope() as session:
-        event = session.scalars(select(WebhookEvent)).one()
-    assert dispatch.process_event(services, event.id)
+    event_id = _stored_not_enqueued(live_bot, services, factories.make_text_event(customer_id, "hi", reply_token=token))
+    assert dispatch.process_event(services, event_id)
     _crash_after_sending(services)
     services.clock = later(0.6)  # lease over, reply token still fresh by our clock
     assert tasks.sweep(services) == (0, 1)
@@ -156,12 +157,8 @@ def test_reply_sent_just_before_a_crash_is_not_repeated_by_push(live_bot, servic
 def test_answer_held_by_a_worker_that_died_before_sending_is_sent_once_after_its_lease(
         live_bot, services, emulator, customer_id):
     token = emulator.issue_reply_token(customer_id)
-    queue, services.queue = services.queue, BrokenQueue()
-    live_bot.send(factories.make_text_event(customer_id, "hi", reply_token=token))
-    services.queue = queue
-    with services.db.session_scope() as session:
-        event = session.scalars(select(WebhookEvent)).one()
-    [held] = dispatch.process_event(services, event.id)  # committed, held for sending; then the worker dies
+    event_id = _stored_not_enqueued(live_bot, services, factories.make_text_event(customer_id, "hi", reply_token=token))
+    [held] = dispatch.process_event(services, event_id)  # committed, held for sending; then the worker dies
     with services.db.session_scope() as session:
         row = session.get(OutboundMessage, held.outbound_id)
         assert row.status == OutboxStatus.SENDING and row.attempts == 1
