@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from sqlalchemy import Connection
+
 from bot.config import Settings
 from bot.line_client import LineClient
 from handlers.catalogue import Catalogue
@@ -24,6 +26,8 @@ class TaskQueue(Protocol):
     """What the rest of the app may ask of the task queue."""
 
     def process_event(self, event_id: int) -> None: ...
+
+    def process_events_in(self, conn: Connection, event_ids: list[int]) -> bool: ...
 
     def deliver(self, outbound_id: int, delay: float = 0.0) -> None: ...
 

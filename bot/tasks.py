@@ -7,6 +7,8 @@ handlers produced. The periodic sweep re-enqueues whatever a crash left unfinish
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -14,12 +16,13 @@ from typing import TYPE_CHECKING
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.storage import SqliteStorage
+from sqlalchemy import Connection
 
 from bot import broadcasting, delivery, dispatch, outbox_writer
 from bot.config import Settings
 from bot.services import Services, get_services
 from handlers.jobs import Job, JobContext
-from storage import events, outbox
+from storage import Database, events, outbox
 from storage.write_lock import WriteLock
 
 if TYPE_CHECKING:
@@ -31,17 +34,23 @@ EXTENSION_KEY = "koubei.huey"
 
 
 class QueueStorage(SqliteStorage):
-    """Huey's SQLite queue without an fsync per task, its writers queued on a file lock.
+    """Huey's SQLite queue without an fsync per task, its writers queued on the database's file lock.
 
+    By default the queue's tables live in the bot's own SQLite file, so the webhook can write an
+    event and its task in one transaction (``joined``): one commit per webhook instead of two,
+    and no task without its event or event without its task.
     In WAL mode, synchronous=NORMAL stays consistent after a power cut but may forget the last
     few enqueues; the sweeps re-enqueue every event, outbox row and broadcast left unfinished.
     Huey's default (FULL) costs an fsync per enqueue in the webhook and per dequeue in the worker.
-    The webhook's enqueue and the consumer's polling dequeues take turns on a file lock of the
-    queue's own (storage/write_lock.py) rather than sleeping in SQLite's busy handler.
+    Writers take turns on the file lock (storage/write_lock.py), shared with the database engine
+    when the file is the same, rather than sleeping in SQLite's busy handler.
     """
 
-    def __init__(self, name: str = "huey", filename: str = "huey.db", **kwargs) -> None:
-        self._write_lock = WriteLock(Path(filename))  # before Huey creates its tables through db()
+    def __init__(self, name: str = "huey", filename: str = "huey.db", write_lock: WriteLock | None = None,
+                 **kwargs) -> None:
+        # set before Huey creates its tables through db()
+        self._write_lock = write_lock or WriteLock(Path(filename))
+        self._joined = threading.local()
         super().__init__(name, filename=filename, **kwargs)
 
     def _create_connection(self):
@@ -63,29 +72,70 @@ class QueueStorage(SqliteStorage):
         finally:
             self._write_lock.release()
 
+    @contextmanager
+    def joined(self, dbapi_connection) -> Iterator[None]:
+        """Enqueue in this thread through the caller's open transaction on the same file."""
+        self._joined.conn = dbapi_connection
+        try:
+            yield
+        finally:
+            self._joined.conn = None
 
-def make_huey(settings: Settings) -> Huey:
-    """Huey on Redis when REDIS_URL is set, else on a SQLite file beside the database."""
+    def enqueue(self, data, priority=None) -> None:
+        conn = getattr(self._joined, "conn", None)
+        if conn is None:
+            super().enqueue(data, priority)
+            return
+        cursor = conn.cursor()
+        try:
+            cursor.execute("insert into task (queue, data, priority) values (?, ?, ?)",
+                           (self.name, self.to_blob(data), priority or 0))
+        finally:
+            cursor.close()
+
+
+def make_huey(settings: Settings, db: Database) -> Huey:
+    """Huey on Redis when REDIS_URL is set, else in the bot's SQLite file (or beside another database)."""
     if settings.huey_immediate:
         return MemoryHuey("koubei", immediate=True, results=False)
     if settings.redis_url:
         return RedisHuey("koubei", url=settings.redis_url, results=False)
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("koubei", storage_class=QueueStorage, filename=str(settings.huey_sqlite_path),
+    if db.sqlite_path is not None:
+        filename, lock = db.sqlite_path, db.write_lock
+    else:
+        settings.instance_path.mkdir(parents=True, exist_ok=True)
+        filename, lock = settings.huey_sqlite_path, None
+    return SqliteHuey("koubei", storage_class=QueueStorage, filename=str(filename), write_lock=lock,
                       results=False, timeout=15)
 
 
 class HueyQueue:
     """The TaskQueue the app uses, backed by this app's Huey tasks."""
 
-    def __init__(self, huey: Huey, process_task, deliver_task) -> None:
+    def __init__(self, huey: Huey, process_task, deliver_task, database: Database | None = None) -> None:
         self.huey = huey
+        storage = huey.storage
+        # the queue's tables are in the bot's own SQLite file: enqueue through its transactions
+        self._joinable = (isinstance(storage, QueueStorage) and database is not None
+                          and database.sqlite_path is not None and Path(storage.filename) == database.sqlite_path)
         self._process = process_task
         self._deliver = deliver_task
 
     def process_event(self, event_id: int) -> None:
         """Queue an event for the worker."""
         self._process(event_id)
+
+    def process_events_in(self, conn: Connection, event_ids: list[int]) -> bool:
+        """Queue events inside the caller's transaction when the queue lives in its database.
+
+        False when it does not (Redis, another file): the caller queues them after its commit.
+        """
+        if not self._joinable:
+            return False
+        with self.huey.storage.joined(conn.connection.dbapi_connection):
+            for event_id in event_ids:
+                self._process(event_id)
+        return True
 
     def deliver(self, outbound_id: int, delay: float = 0.0) -> None:
         """Queue an outbox row, now or after a back-off."""
@@ -146,7 +196,8 @@ def _register_job(huey: Huey, app: Flask, job: Job) -> None:
 
 def init_app(app: Flask, settings: Settings) -> Huey:
     """Create this app's Huey and register its tasks, bound to the app's services."""
-    huey = make_huey(settings)
+    services = get_services(app)
+    huey = make_huey(settings, services.db)
 
     @huey.task(name="process_event")
     def process_event_task(event_id: int) -> None:
@@ -161,12 +212,12 @@ def init_app(app: Flask, settings: Settings) -> Huey:
     def sweep_task() -> None:
         sweep(get_services(app))
 
-    for job in get_services(app).router.jobs.values():
+    for job in services.router.jobs.values():
         _register_job(huey, app, job)
     _register_broadcast_tasks(huey, app)
 
     app.extensions[EXTENSION_KEY] = huey
-    get_services(app).queue = HueyQueue(huey, process_event_task, deliver_task)
+    services.queue = HueyQueue(huey, process_event_task, deliver_task, database=services.db)
     return huey
 
 

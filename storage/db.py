@@ -42,8 +42,8 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(path) if path and path != ":memory:" else None
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """Create an engine with the settings each backend needs."""
+def make_engine(url: str, *, echo: bool = False, lock: write_lock.WriteLock | None = None) -> Engine:
+    """Create an engine with the settings each backend needs; SQLite writers take ``lock`` first."""
     if url.startswith("sqlite"):
         path = _sqlite_file(url)
         if path is not None:
@@ -53,8 +53,8 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
                                           "isolation_level": None},
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        if path is not None:  # registered first: queue for the file lock, then BEGIN IMMEDIATE
-            write_lock.attach(engine, write_lock.WriteLock(path), _is_read_only)
+        if lock is not None:  # registered first: queue for the file lock, then BEGIN IMMEDIATE
+            write_lock.attach(engine, lock, _is_read_only)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
@@ -65,7 +65,10 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.sqlite_path = _sqlite_file(url)
+        # whoever else writes this file in this process (the task queue) must share the lock
+        self.write_lock = write_lock.WriteLock(self.sqlite_path) if self.sqlite_path else None
+        self.engine = make_engine(url, lock=self.write_lock)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessionmaker = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}),
                                                expire_on_commit=False)

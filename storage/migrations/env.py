@@ -8,6 +8,13 @@ from storage.models import Base
 config = context.config
 target_metadata = Base.metadata
 
+# Huey's own tables: on SQLite the task queue lives in the bot's database file (bot/tasks.QueueStorage)
+QUEUE_TABLES = frozenset({"task", "schedule", "kv", "counter"})
+
+
+def _ours(name, type_, _parent_names) -> bool:
+    return not (type_ == "table" and name in QUEUE_TABLES)
+
 
 def run_offline() -> None:
     """Emit SQL without a database connection."""
@@ -32,7 +39,7 @@ def run_online() -> None:
 def _run(connection) -> None:
     # batch mode lets ALTER TABLE work on SQLite
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+                      compare_type=True, include_name=_ours)
     with context.begin_transaction():
         context.run_migrations()
 
