@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import Connection
-
 from bot.config import Settings
 from bot.line_client import LineClient
 from handlers.catalogue import Catalogue
 from handlers.routing import Router
 from storage import Database
 from storage.base import utcnow
+from storage.db import DriverTransaction
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -27,7 +26,7 @@ class TaskQueue(Protocol):
 
     def process_event(self, event_id: int) -> None: ...
 
-    def process_events_in(self, conn: Connection, event_ids: list[int]) -> bool: ...
+    def process_events_in(self, tx: DriverTransaction, event_ids: list[int]) -> bool: ...
 
     def deliver(self, outbound_id: int, delay: float = 0.0) -> None: ...
 

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from huey.storage import SqliteStorage
-from sqlalchemy import Connection
 
 from bot import broadcasting, delivery, dispatch, outbox_writer
 from bot.config import Settings
 from bot.services import Services, get_services
 from handlers.jobs import Job, JobContext
 from storage import Database, events, outbox
+from storage.db import DriverTransaction
 from storage.write_lock import WriteLock
 
 if TYPE_CHECKING:
@@ -125,14 +125,14 @@ class HueyQueue:
         """Queue an event for the worker."""
         self._process(event_id)
 
-    def process_events_in(self, conn: Connection, event_ids: list[int]) -> bool:
+    def process_events_in(self, tx: DriverTransaction, event_ids: list[int]) -> bool:
         """Queue events inside the caller's transaction when the queue lives in its database.
 
         False when it does not (Redis, another file): the caller queues them after its commit.
         """
         if not self._joinable:
             return False
-        with self.huey.storage.joined(conn.connection.dbapi_connection):
+        with self.huey.storage.joined(tx.connection):
             for event_id in event_ids:
                 self._process(event_id)
         return True

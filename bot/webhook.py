@@ -69,9 +69,9 @@ def callback():
     except ValueError as exc:
         _reject(400, str(exc))
     services = get_services(current_app)
-    with services.db.transaction() as conn:
-        new_ids = events.record_events(conn, events=raw_events, now=services.clock())
-        queued = bool(new_ids) and services.queue.process_events_in(conn, new_ids)
+    with services.db.driver_transaction() as tx:
+        new_ids = events.record_events(tx, events=raw_events, now=services.clock())
+        queued = bool(new_ids) and services.queue.process_events_in(tx, new_ids)
     if not queued:
         _enqueue(services, new_ids)
     # written by hand: jsonify costs a tenth of this request's CPU

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import write_lock
@@ -23,6 +26,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 READ_ONLY = "koubei_read_only"
+
+
+@dataclass(frozen=True)
+class DriverTransaction:
+    """A driver cursor in an open transaction, its connection, and the dialect that compiles for it."""
+
+    cursor: Any
+    connection: Any
+    dialect: Dialect
 
 
 def _is_read_only(conn) -> bool:
@@ -87,10 +99,32 @@ class Database:
             session.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """A Core connection in one transaction (no ORM), for the hottest paths: commit on success."""
-        with self.engine.begin() as conn:
-            yield conn
+    def driver_transaction(self) -> Iterator[DriverTransaction]:
+        """One writing transaction straight on the driver's connection: commit on success.
+
+        For the webhook only (see storage/driver_sql.py): no Connection, no ORM, no events, so
+        on SQLite the write lock and BEGIN IMMEDIATE are taken here.
+        """
+        dbapi_connection = self.engine.raw_connection()  # from the pool, back to it at close()
+        try:
+            if self.write_lock is not None:
+                self.write_lock.acquire()
+            try:
+                cursor = dbapi_connection.cursor()
+                if self.dialect == "sqlite":
+                    cursor.execute("BEGIN IMMEDIATE")
+                try:
+                    yield DriverTransaction(cursor, dbapi_connection.driver_connection, self.engine.dialect)
+                except BaseException:
+                    dbapi_connection.rollback()
+                    raise
+                dbapi_connection.commit()
+                cursor.close()
+            finally:
+                if self.write_lock is not None:
+                    self.write_lock.release()
+        finally:
+            dbapi_connection.close()
 
     @contextmanager
     def read_scope(self) -> Iterator[Session]:

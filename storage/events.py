@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from storage.db import DriverTransaction
+from storage.driver_sql import DriverStatement
 from storage.models import EventStatus, WebhookEvent
+
+_EVENT_COLUMNS = ("webhook_event_id", "event_type", "source_type", "source_user_id", "source_group_id", "mode",
+                  "is_redelivery", "reply_token", "line_timestamp", "payload", "received_at", "status", "attempts")
 
 
 def _event_row(raw: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -35,25 +42,27 @@ def _event_row(raw: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
-def record_events(conn: Connection, *, events: Iterable[dict[str, Any]], now: datetime) -> list[int]:
-    """Store events once each; return the ids of those that are new and need processing.
-
-    Core on a plain connection, not the ORM: this runs in every webhook request.
-    """
-    rows = [_event_row(raw, now) for raw in events]
-    if not rows:
-        return []
-    dialect = conn.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+@functools.cache
+def _insert(dialect: Dialect) -> DriverStatement:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING, compiled once per engine's dialect."""
+    insert = postgresql.insert if dialect.name == "postgresql" else sqlite.insert
     table = WebhookEvent.__table__
-    # rows go as parameters, not .values(rows): the statement then compiles once and is cached
     statement = (
         insert(table)
         .on_conflict_do_nothing(index_elements=["webhook_event_id"])
         .returning(table.c.id, table.c.status)
     )
-    result = conn.execute(statement, rows).all()
-    return sorted(row.id for row in result if row.status == EventStatus.RECEIVED)
+    return DriverStatement(statement, dialect, list(_EVENT_COLUMNS))
+
+
+def record_events(tx: DriverTransaction, *, events: Iterable[dict[str, Any]], now: datetime) -> list[int]:
+    """Store events once each; return the ids of those that are new and need processing.
+
+    On the driver's cursor, not through SQLAlchemy's Connection: this runs in every webhook request.
+    """
+    rows = [_event_row(raw, now) for raw in events]
+    returned = _insert(tx.dialect).execute(tx.cursor, rows)
+    return sorted(event_id for event_id, status in returned if status == EventStatus.RECEIVED)
 
 
 def is_claimable(row: WebhookEvent | None, now: datetime) -> bool:

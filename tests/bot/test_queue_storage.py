@@ -44,9 +44,9 @@ def test_webhook_queues_each_new_event_in_the_database_file(app, live_bot, servi
 
 def test_a_task_is_never_queued_without_its_event(app, services, customer_id):
     raw = factories.make_text_event(customer_id, "你好")
-    with pytest.raises(RuntimeError), services.db.transaction() as conn:
-        new_ids = events.record_events(conn, events=[raw], now=services.clock())
-        assert services.queue.process_events_in(conn, new_ids)
+    with pytest.raises(RuntimeError), services.db.driver_transaction() as tx:
+        new_ids = events.record_events(tx, events=[raw], now=services.clock())
+        assert services.queue.process_events_in(tx, new_ids)
         raise RuntimeError("the request dies before its commit")
     assert count_events(services) == 0
     assert queued_event_ids(app) == []

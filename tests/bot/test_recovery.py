@@ -28,7 +28,7 @@ class BrokenQueue:
     def process_event(self, event_id):
         raise ConnectionError("queue is down")
 
-    def process_events_in(self, conn, event_ids):
+    def process_events_in(self, tx, event_ids):
         return False  # not in the database: queued after the commit, where it fails
 
     def deliver(self, outbound_id, delay=0.0):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 
 import requests
 from sqlalchemy import func, select
 
+from storage.base import utcnow
 from storage.models import EventStatus, WebhookEvent
 from tests import factories
 from tests.conftest import CHANNEL_SECRET
@@ -78,7 +80,10 @@ def test_event_is_stored_with_its_metadata(live_bot, services, emulator, custome
     assert (row.event_type, row.source_type, row.source_user_id) == ("message", "user", customer_id)
     assert row.is_redelivery is True and row.mode == "active" and row.reply_token == token
     assert row.payload == event
-    assert row.status == EventStatus.DONE and row.received_at is not None
+    # stored on the driver's cursor: the datetimes must read back as the ORM writes them
+    assert row.line_timestamp == datetime.fromtimestamp(event["timestamp"] / 1000, UTC)
+    assert timedelta(0) <= utcnow() - row.received_at < timedelta(minutes=1)
+    assert row.status == EventStatus.DONE
 
 
 def test_redelivered_event_is_stored_once_and_processed_once(live_bot, services, emulator, customer_id):
