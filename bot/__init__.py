@@ -29,7 +29,9 @@ class CookieSessions(SecureCookieSessionInterface):
 
     def open_session(self, app, request):
         """An empty session when there is no cookie; Flask's own handling otherwise."""
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        # no Cookie header at all (every webhook): not even werkzeug's cookie parsing
+        if app.secret_key and (not request.environ.get("HTTP_COOKIE")
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
 
