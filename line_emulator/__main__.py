@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from line_emulator import EmulatorConfig, create_app
@@ -43,9 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Serve the emulator until interrupted."""
-    args = parse_args(argv)
+def _config(args: argparse.Namespace) -> EmulatorConfig:
     config = EmulatorConfig(
         channel_secret=args.channel_secret,
         access_token=args.access_token,
@@ -55,7 +54,25 @@ def main(argv: list[str] | None = None) -> None:
     )
     if args.bot_user_id:
         config.bot_user_id = args.bot_user_id
-    server = make_server(args.host, args.port, create_app(config), threaded=True, request_handler=PollQuietHandler)
+    return config
+
+
+def build_app(argv: list[str]) -> Flask:
+    """The emulator app for another WSGI server, given the same options (host and port are the server's).
+
+    werkzeug's server closes every connection; LINE's keeps them open. The benchmark serves the
+    emulator with gunicorn's threaded worker (one process: the state is in memory), so the bot's
+    client reuses its connections as it would against LINE:
+    ``gunicorn -k gthread -w 1 --threads 8 "line_emulator.__main__:build_app(['--channel-secret', ...])"``.
+    """
+    return create_app(_config(parse_args(argv)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the emulator until interrupted."""
+    args = parse_args(argv)
+    server = make_server(args.host, args.port, create_app(_config(args)), threaded=True,
+                         request_handler=PollQuietHandler)
     base = f"http://{args.host}:{server.server_port}"
     print(f"LINE emulator running. Chat page: {base}/", flush=True)
     print(f"  Messaging API host for the bot: {base}", flush=True)
