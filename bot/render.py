@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from linebot.v3.messaging import (
@@ -65,13 +66,40 @@ def _card(card: Card) -> FlexMessage:
     return FlexMessage(altText=card.alt_text[:400], contents=bubble)
 
 
-def render(message: Message) -> dict[str, Any]:
-    """Render one message value to the JSON LINE expects."""
+def _render(message: Message) -> dict[str, Any]:
     if isinstance(message, Text):
         return _text(message).to_dict()
     if isinstance(message, Card):
         return _card(message).to_dict()
     raise RenderError(f"cannot render {type(message).__name__}")
+
+
+class _RenderCache:
+    """Rendered JSON by message value: menus and prompts repeat verbatim, and the SDK's models
+    cost about a millisecond per message. Keyed by repr (message values are frozen dataclasses,
+    but their postback parameters are dicts, so not hashable); each caller gets its own copy."""
+
+    def __init__(self, size: int = 512) -> None:
+        self._size = size
+        self._json: dict[str, str] = {}
+
+    def render(self, message: Message) -> dict[str, Any]:
+        key = repr(message)
+        cached = self._json.get(key)
+        if cached is None:
+            cached = json.dumps(_render(message), ensure_ascii=False)
+            if len(self._json) >= self._size:
+                self._json.clear()
+            self._json[key] = cached
+        return json.loads(cached)
+
+
+_cache = _RenderCache()
+
+
+def render(message: Message) -> dict[str, Any]:
+    """Render one message value to the JSON LINE expects."""
+    return _cache.render(message)
 
 
 def render_all(messages: list[Message] | tuple[Message, ...]) -> list[list[dict[str, Any]]]:
