@@ -81,11 +81,12 @@ def _record(services: Services, row: OutboundMessage, attempt: Attempt, result: 
 def _attempt(services: Services, attempt: Attempt) -> float | None:
     """Send a held row and record LINE's answer; 0.0 means try again at once (now as a push)."""
     result = _send(services, attempt)
-    with services.db.session_scope() as session:
-        if result.delivered:
-            outbox.record_sent(session, outbound_id=attempt.outbound_id, now=services.clock(),
+    if result.delivered:
+        with services.db.driver_transaction() as tx:
+            outbox.record_sent(tx, outbound_id=attempt.outbound_id, now=services.clock(),
                                request_id=result.request_id)
-            return None
+        return None
+    with services.db.session_scope() as session:
         row = session.get(OutboundMessage, attempt.outbound_id)
         return _record(services, row, attempt, result)
 

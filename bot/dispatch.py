@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from bot import delivery, outbox_writer
@@ -36,7 +37,7 @@ class _Prepared:
     memo: dict
 
 
-def to_inbound(row: WebhookEvent) -> InboundEvent:
+def to_inbound(row: WebhookEvent | Row) -> InboundEvent:
     """Reduce a stored LINE event to what handlers read."""
     raw = row.payload
     message = raw.get("message") or {}
@@ -97,8 +98,8 @@ def _handle(services: Services, session: Session, event_id: int, prepared: _Prep
     # this worker sends the rows right after the commit, so they are written already claimed
     held_until = now + timedelta(seconds=settings.delivery_lease_seconds)
     rows = outbox_writer.queue_answer(session, services, event, customer, outgoing, now, held_until=held_until)
-    events.mark_event(session, event=row, status=EventStatus.DONE, now=now)
     session.flush()
+    events.mark_event(session, event_id=event_id, status=EventStatus.DONE, now=now)
     return [delivery.held_attempt(row, now) for row in rows]
 
 
@@ -124,7 +125,5 @@ def _after_failure(services: Services, event_id: int, exc: Exception) -> None:
         row = events.claim_event(session, event_id=event_id, now=now, lease=timedelta(0))
         if row is None:
             return
-        if row.attempts >= MAX_EVENT_ATTEMPTS:
-            events.mark_event(session, event=row, status=EventStatus.FAILED, now=now, error=error)
-        else:
-            row.error = error
+        status = EventStatus.FAILED if row.attempts >= MAX_EVENT_ATTEMPTS else EventStatus.PROCESSING
+        events.mark_event(session, event_id=event_id, status=status, now=now, error=error)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -71,30 +71,36 @@ def is_claimable(row: WebhookEvent | None, now: datetime) -> bool:
                                 or (row.status == EventStatus.PROCESSING and row.lease_until < now))
 
 
-def claim_event(session: Session, *, event_id: int, now: datetime, lease: timedelta) -> WebhookEvent | None:
-    """Take an event for processing unless another worker holds a live lease on it."""
+def claim_event(session: Session, *, event_id: int, now: datetime, lease: timedelta) -> Row | None:
+    """Take an event for processing unless another worker holds a live lease on it; return its columns.
+
+    One Core ``UPDATE … RETURNING`` (SQLite ≥ 3.35, PostgreSQL) on the session's connection: it
+    runs inside the worker's write transaction, where an ORM entity's bookkeeping only lengthens
+    the time the webhook waits for SQLite's write lock.
+    """
+    table = WebhookEvent.__table__
     claimable = or_(
-        WebhookEvent.status == EventStatus.RECEIVED,
-        (WebhookEvent.status == EventStatus.PROCESSING) & (WebhookEvent.lease_until < now),
+        table.c.status == EventStatus.RECEIVED,
+        (table.c.status == EventStatus.PROCESSING) & (table.c.lease_until < now),
     )
-    # UPDATE … RETURNING the row (SQLite ≥ 3.35, PostgreSQL): claim and load in one statement
-    return session.scalar(
-        update(WebhookEvent)
-        .where(WebhookEvent.id == event_id, claimable)
-        .values(status=EventStatus.PROCESSING, attempts=WebhookEvent.attempts + 1,
-                lease_until=now + lease)
-        .returning(WebhookEvent)
-        .execution_options(synchronize_session=False, populate_existing=True)
+    statement = (
+        update(table)
+        .where(table.c.id == event_id, claimable)
+        .values(status=EventStatus.PROCESSING, attempts=table.c.attempts + 1, lease_until=now + lease)
+        .returning(*table.c)
     )
+    return session.connection().execute(statement).first()
 
 
-def mark_event(session: Session, *, event: WebhookEvent, status: EventStatus, now: datetime,
+def mark_event(session: Session, *, event_id: int, status: EventStatus, now: datetime,
                error: str | None = None) -> None:
-    """Record how processing ended."""
-    event.status = status
-    event.processed_at = now
-    event.lease_until = None
-    event.error = error
+    """Record how processing ended (or, with status PROCESSING, why an attempt failed)."""
+    table = WebhookEvent.__table__
+    done = status != EventStatus.PROCESSING
+    session.connection().execute(
+        update(table).where(table.c.id == event_id)
+        .values(status=status, error=error, **({"processed_at": now, "lease_until": None} if done else {}))
+    )
 
 
 def list_stale_event_ids(session: Session, *, now: datetime, older_than: timedelta,

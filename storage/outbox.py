@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from storage.db import DriverTransaction
+from storage.driver_sql import DriverStatement
 from storage.models import DeliveryKind, OutboundMessage, OutboxStatus
 
 
@@ -57,13 +61,22 @@ def claim_outbound(session: Session, *, outbound_id: int, now: datetime,
     return session.get(OutboundMessage, outbound_id, populate_existing=True)
 
 
-def record_sent(session: Session, *, outbound_id: int, now: datetime, request_id: str | None) -> None:
-    """Record that LINE accepted the message: one UPDATE, nothing loaded."""
-    session.execute(
-        update(OutboundMessage).where(OutboundMessage.id == outbound_id)
-        .values(status=OutboxStatus.SENT, sent_at=now, lease_until=None, line_request_id=request_id, last_error=None)
-        .execution_options(synchronize_session=False)
-    )
+_SENT_COLUMNS = ("status", "sent_at", "lease_until", "line_request_id", "last_error")
+
+
+@functools.cache
+def _record_sent(dialect: Dialect) -> DriverStatement:
+    table = OutboundMessage.__table__
+    statement = update(table).where(table.c.id == bindparam("outbound_id"))
+    return DriverStatement(statement, dialect, _SENT_COLUMNS)
+
+
+def record_sent(tx: DriverTransaction, *, outbound_id: int, now: datetime, request_id: str | None) -> None:
+    """Record that LINE accepted the message: one UPDATE on the driver's cursor, after every delivery."""
+    _record_sent(tx.dialect).execute(tx.cursor, [{
+        "outbound_id": outbound_id, "status": OutboxStatus.SENT, "sent_at": now, "lease_until": None,
+        "line_request_id": request_id, "last_error": None,
+    }])
 
 
 def mark_retry(row: OutboundMessage, *, at: datetime, error: str, uncertain: bool) -> None:
