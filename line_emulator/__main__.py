@@ -63,7 +63,8 @@ def build_app(argv: list[str]) -> Flask:
     werkzeug's server closes every connection; LINE's keeps them open. The benchmark serves the
     emulator with gunicorn's threaded worker (one process: the state is in memory), so the bot's
     client reuses its connections as it would against LINE:
-    ``gunicorn -k gthread -w 1 --threads 8 "line_emulator.__main__:build_app(['--channel-secret', ...])"``.
+    ``gunicorn --config python:bench.webhook.emulator_conf "line_emulator.__main__:build_app([...])"``
+    (docs/line-emulator.md).
     """
     return create_app(_config(parse_args(argv)))
 

@@ -44,7 +44,7 @@ def describe_database(url: str) -> str:
 def describe_queue(url: str | None) -> str:
     """The Huey backend and its server version."""
     if url is None:
-        return "Huey on SQLite (huey.db in the work dir)"
+        return "Huey on SQLite (in the bot's SQLite file; huey.db in the work dir beside PostgreSQL)"
     import redis
 
     client = redis.Redis.from_url(url)

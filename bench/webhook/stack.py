@@ -116,11 +116,13 @@ class Stack:
 
     def start_servers(self) -> None:
         """Emulator, bot web and bare Flask app; the consumer starts separately, when wanted."""
-        self._spawn("emulator", [sys.executable, "-m", "line_emulator", "--port", str(self.ports["emulator"]),
-                                 "--channel-secret", self.secret, "--access-token", self.token,
-                                 # the load generator mints tokens long before the worker uses them
-                                 "--reply-token-ttl", "3600",
-                                 "--webhook-url", self.url("bot") + "/callback"])
+        # the load generator mints tokens long before the worker uses them: a long reply-token TTL
+        options = ["--channel-secret", self.secret, "--access-token", self.token, "--reply-token-ttl", "3600",
+                   "--webhook-url", self.url("bot") + "/callback"]
+        self._spawn("emulator", [str(BIN / "gunicorn"), "--config", "python:bench.webhook.emulator_conf",
+                                 "--control-socket", str(self.workdir / "emulator.ctl"),
+                                 "--bind", f"127.0.0.1:{self.ports['emulator']}",
+                                 f"line_emulator.__main__:build_app({options!r})"])
         # gunicorn's control socket defaults to one path per user: give each server its own
         self._spawn("bot", [str(BIN / "gunicorn"), "--config", str(GUNICORN_CONF),
                             "--control-socket", str(self.workdir / "bot.ctl"),
