@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from handlers import complaint_model
+from handlers import complaint_model, complaint_tuning
 from handlers.complaint_detection import (
+    FITTED_WEIGHTS,
     ComplaintThresholds,
     classify,
     classify_batch,
@@ -150,6 +151,14 @@ def test_model_cache_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     loaded = complaint_model.load_or_build(tmp_path)
     assert loaded.fingerprint == model.fingerprint
     assert loaded.complaint_logits(["好吃"]) == model.complaint_logits(["好吃"])
+
+
+def test_shipped_weights_are_what_tune_fits() -> None:
+    """The defaults must be reproducible from shipped data (`flask sentiment tune`); they once drifted."""
+    fitted = complaint_tuning.tune()
+    shipped = ComplaintThresholds()
+    for name in FITTED_WEIGHTS + ("bias",):
+        assert getattr(fitted, name) == pytest.approx(getattr(shipped, name), abs=0.03), name
 
 
 def test_chat_set_regression_guard() -> None:
