@@ -3,9 +3,10 @@
 The experiment of docs/sentiment.md ("117 plain chat messages"); it reads no evaluation set.
 Run from the project folder (about 3 minutes):
 
-    .venv/bin/python docs/experiments/plain_chat_rows.py [ROWS.csv]
+    .venv/bin/python docs/experiments/plain_chat_rows.py [ROWS.csv ...]
 
-For the baseline and for the training data plus ROWS (``text,label``, 0 = complaint): out-of-fold
+For the baseline and for the training data plus ROWS (``text,label``, 0 = complaint; several files
+are read as one; default: the first batch, plain_chat_rows.csv): out-of-fold
 n-gram logits with complaint_tuning's sample and folds (the extra rows get folds of their own),
 fusion weights fitted on the other folds, then complaint recall and false-positive rate on our
 original chat examples and on the extra rows, and the review corpus's complaint F1.
@@ -29,10 +30,12 @@ ROWS = Path(__file__).with_suffix(".csv")
 THRESHOLDS = (0.45, 0.50, 0.55, 0.60, 0.65)
 
 
-def main(rows_path: Path) -> None:
+def main(rows_paths: list[Path]) -> None:
     data = complaint_model.load_training_data()
-    with open(rows_path, encoding="utf-8-sig", newline="") as handle:
-        extra_rows = [(complaint_model.prepare(r["text"]), int(r["label"])) for r in csv.DictReader(handle)]
+    extra_rows = []
+    for rows_path in rows_paths:
+        with open(rows_path, encoding="utf-8-sig", newline="") as handle:
+            extra_rows += [(complaint_model.prepare(r["text"]), int(r["label"])) for r in csv.DictReader(handle)]
     base_size = len(data.texts)
     texts = data.texts + [t for t, _ in extra_rows]
     labels = data.labels + [label for _, label in extra_rows]
@@ -94,4 +97,4 @@ def main(rows_path: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROWS)
+    main([Path(arg) for arg in sys.argv[1:]] or [ROWS])
