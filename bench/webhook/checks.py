@@ -29,13 +29,20 @@ class Ledger:
             sent = conn.execute(text("SELECT count(*) FROM outbound_messages WHERE status = 'sent'")).scalar_one()
         return stored, done, sent
 
-    def wait_drained(self, expected: int, timeout: float) -> float | None:
-        """Wait until `expected` events are done and as many messages sent; return when, or None."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            stored, done, sent = self.progress()
+    def wait_drained(self, expected: int, stall: float) -> float | None:
+        """Wait until `expected` events are done and as many messages sent; return when, or None.
+
+        Gives up only when nothing moved for `stall` seconds: a slow machine drains slowly but
+        steadily, and a fixed deadline would throw away the phases it had already measured.
+        """
+        last, moved_at = None, time.monotonic()
+        while time.monotonic() - moved_at < stall:
+            progress = self.progress()
+            _, done, sent = progress
             if done >= expected and sent >= expected:
                 return time.time()
+            if progress != last:
+                last, moved_at = progress, time.monotonic()
             time.sleep(0.2)
         return None
 

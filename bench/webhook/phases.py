@@ -83,10 +83,10 @@ class Run:
         return result
 
     def drain(self, label: str) -> None:
-        """Wait until every stored event is done and answered (bounded); fail loudly if not."""
+        """Wait until every stored event is done and answered; fail loudly once nothing moves for a minute."""
         stored, _, _ = self.ledger.progress()
-        if self.ledger.wait_drained(stored, timeout=60 + stored / 50) is None:
-            raise StackError(f"{label}: backlog not drained ({self.ledger.progress()} of {stored}); "
+        if self.ledger.wait_drained(stored, stall=60.0) is None:
+            raise StackError(f"{label}: backlog stuck for 60 s ({self.ledger.progress()} of {stored}); "
                              f"see {self.stack.workdir}/consumer.log")
 
 
