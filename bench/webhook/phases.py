@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from bench.webhook import checks, client, cpu, payloads
 from bench.webhook.stack import Stack, StackError
 
+DRAIN_STALL_SECONDS = 60.0  # a drain fails once no event finished and no answer went out for this long
+
 
 @dataclass
 class Run:
@@ -83,10 +85,11 @@ class Run:
         return result
 
     def drain(self, label: str) -> None:
-        """Wait until every stored event is done and answered; fail loudly once nothing moves for a minute."""
+        """Wait until every stored event is done and answered; fail loudly once nothing moves for a while."""
         stored, _, _ = self.ledger.progress()
-        if self.ledger.wait_drained(stored, stall=60.0) is None:
-            raise StackError(f"{label}: backlog stuck for 60 s ({self.ledger.progress()} of {stored}); "
+        if self.ledger.wait_drained(stored, stall=DRAIN_STALL_SECONDS) is None:
+            raise StackError(f"{label}: backlog stuck for {DRAIN_STALL_SECONDS:.0f} s "
+                             f"({self.ledger.progress()} of {stored}); "
                              f"see {self.stack.workdir}/consumer.log")
 
 
