@@ -145,7 +145,9 @@ def phase_end_to_end(run: Run) -> None:
     args = run.args
     prepared = run.build(args.events, seed=args.seed * 4000, tokens=True)
     rng = random.Random(args.seed)
-    again = rng.sample(range(max(1, args.events - 200)), k=int(args.events * args.redeliveries))
+    # redeliver bodies sent well before the end (their originals are long acknowledged); small runs: the first half
+    pool = range(max(1, args.events - min(200, args.events // 2)))
+    again = rng.sample(pool, k=min(len(pool), int(args.events * args.redeliveries)))
     requests = [p.request for p in prepared] + [prepared[i].request for i in again]
     start = time.time()
     result = run.measure("c: send", lambda: client.closed_loop(
