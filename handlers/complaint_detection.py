@@ -29,21 +29,21 @@ class ComplaintThresholds:
     """
 
     complaint_threshold: float = 0.55
-    bias: float = 0.31
-    model_weight: float = 1.31
+    bias: float = 0.5
+    model_weight: float = 1.36
     snownlp_weight: float = 0.1
     chat_length: float = 20.0
     lexicon_cap: float = 4.0
-    short_message_bias: float = -2.88
-    lexicon_weight: float = 7.87
-    question_discount: float = 3.19
-    complaint_question_boost: float = 1.03
-    greeting_discount: float = 1.56
-    thanks_discount: float = 3.05
-    polite_discount: float = 4.09
-    request_discount: float = 4.22
-    negation_discount: float = 2.83
-    frustration_boost: float = 3.18
+    short_message_bias: float = -3.48
+    lexicon_weight: float = 7.3
+    question_discount: float = 2.9
+    complaint_question_boost: float = 1.1
+    greeting_discount: float = 1.0
+    thanks_discount: float = 1.81
+    polite_discount: float = 4.41
+    request_discount: float = 3.4
+    negation_discount: float = 2.73
+    frustration_boost: float = 3.84
 
     def __post_init__(self) -> None:
         if not 0.0 < self.complaint_threshold < 1.0:
