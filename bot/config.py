@@ -58,6 +58,7 @@ TUNABLE = {
     "sweep_interval_minutes": int,
     "stale_after_seconds": float,
     "event_lease_seconds": float,
+    "event_batch_size": int,
     "delivery_lease_seconds": float,
 }
 
@@ -99,6 +100,7 @@ class Settings:
     sweep_interval_minutes: int = 1
     stale_after_seconds: float = 60.0
     event_lease_seconds: float = 60.0
+    event_batch_size: int = 16
     delivery_lease_seconds: float = 30.0
     extra: Mapping[str, str] = field(default_factory=dict)
 

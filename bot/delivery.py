@@ -10,6 +10,7 @@ from bot.line_client import Outcome, SendResult
 from bot.services import Services
 from storage import outbox
 from storage.models import DeliveryKind, OutboundMessage, OutboxStatus
+from storage.outbox import QueuedMessage
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def backoff_seconds(attempts: int, base: float) -> float:
     return min(base * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
 
 
-def held_attempt(row: OutboundMessage, now: datetime) -> Attempt:
+def held_attempt(row: OutboundMessage | QueuedMessage, now: datetime) -> Attempt:
     """The attempt for a row this worker holds (claimed, or written already claimed)."""
     expired = row.reply_token_expires_at is not None and row.reply_token_expires_at <= now
     return Attempt(row.id, row.kind, row.recipient, row.reply_token, expired, list(row.messages),
@@ -78,17 +79,25 @@ def _record(services: Services, row: OutboundMessage, attempt: Attempt, result: 
     return None
 
 
-def _attempt(services: Services, attempt: Attempt) -> float | None:
-    """Send a held row and record LINE's answer; 0.0 means try again at once (now as a push)."""
+def _attempt(services: Services, attempt: Attempt) -> tuple[SendResult, float | None]:
+    """Send a held row; record a refusal or failure at once (an acceptance is the caller's to record).
+
+    The delay says when to try again; 0.0 means at once (now as a push).
+    """
     result = _send(services, attempt)
     if result.delivered:
-        with services.db.driver_transaction() as tx:
-            outbox.record_sent(tx, outbound_id=attempt.outbound_id, now=services.clock(),
-                               request_id=result.request_id)
-        return None
+        return result, None
     with services.db.session_scope() as session:
         row = session.get(OutboundMessage, attempt.outbound_id)
-        return _record(services, row, attempt, result)
+        return result, _record(services, row, attempt, result)
+
+
+def _record_sent(services: Services, accepted: list[tuple[int, str | None]]) -> None:
+    if not accepted:
+        return
+    with services.db.driver_transaction() as tx:
+        for outbound_id, request_id in accepted:
+            outbox.record_sent(tx, outbound_id=outbound_id, now=services.clock(), request_id=request_id)
 
 
 def deliver(services: Services, outbound_id: int) -> float | None:
@@ -101,12 +110,30 @@ def deliver(services: Services, outbound_id: int) -> float | None:
             if row is None:
                 return None
             attempt = held_attempt(row, now)
-        delay = _attempt(services, attempt)
+        result, delay = _attempt(services, attempt)
+        if result.delivered:
+            _record_sent(services, [(outbound_id, result.request_id)])
         if delay != 0.0:
             return delay
 
 
-def deliver_held(services: Services, attempt: Attempt) -> float | None:
-    """Make the first attempt at a row written already claimed by this worker (no claim needed)."""
-    delay = _attempt(services, attempt)
-    return deliver(services, attempt.outbound_id) if delay == 0.0 else delay
+def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float]:
+    """First attempts at rows written already claimed by this worker (no claim needed).
+
+    LINE's acceptances are recorded together, in one transaction after the last call. Returns the
+    rows to try again later, with their delays.
+    """
+    accepted: list[tuple[int, str | None]] = []
+    later: dict[int, float] = {}
+    try:
+        for attempt in attempts:
+            result, delay = _attempt(services, attempt)
+            if result.delivered:
+                accepted.append((attempt.outbound_id, result.request_id))
+            elif delay == 0.0:
+                delay = deliver(services, attempt.outbound_id)
+            if delay is not None:
+                later[attempt.outbound_id] = delay
+    finally:
+        _record_sent(services, accepted)
+    return later

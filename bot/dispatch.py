@@ -1,9 +1,19 @@
-"""Process one stored event: build the context, route it, write replies to the outbox.
+"""Process stored events: claim, prepare, handle in one transaction, hand back what to send.
 
-First, without the write lock: read the event, fetch a new sender's profile (HTTP never runs in a
-transaction) and let handlers do their CPU-heavy work (complaint scoring). Then one short write
-transaction: the claim, the handlers' changes, the outbox rows (written already held for this
-worker to send) and the conversation log commit together.
+A task names one event. When others are waiting too (a backlog), it takes up to
+``event_batch_size`` of them with it, and their own tasks later find nothing left to do: a
+backlog then costs one claim, one write transaction and one delivery record per batch, not per
+event. With no backlog a batch is the one event.
+
+1. Claim (a short write transaction): the events are leased to this worker.
+2. Without the write lock: fetch new senders' profiles (HTTP never runs in a transaction) and let
+   handlers do their CPU-heavy work (complaint scoring).
+3. One write transaction: the leases checked, the handlers' changes, the outbox rows (written
+   already held for this worker to send), the conversation log and the done marks commit together.
+
+If anything in a batch fails, the batch rolls back and its events are handled one at a time, so
+a bad event delays the others but cannot take them down; its failure is counted and the sweep
+retries it.
 """
 
 from __future__ import annotations
@@ -22,11 +32,20 @@ from handlers.context import HandlerContext, Profile
 from handlers.customers import resolve_customer
 from handlers.events import InboundEvent
 from storage import conversations, customers, events
-from storage.models import Customer, Direction, EventStatus, WebhookEvent
+from storage.models import Customer, Direction, WebhookEvent
+from storage.outbox import QueuedMessage
 
 log = logging.getLogger(__name__)
 
 MAX_EVENT_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """Events leased to this worker until ``lease_until`` (which also tells this lease from a later one)."""
+
+    rows: list[Row]
+    lease_until: datetime
 
 
 @dataclass(frozen=True)
@@ -52,6 +71,10 @@ def to_inbound(row: WebhookEvent | Row) -> InboundEvent:
     )
 
 
+def _user_id(row: Row) -> str | None:
+    return row.source_user_id if row.source_type == "user" else None
+
+
 def _log_inbound(session: Session, event: InboundEvent, customer: Customer | None, now: datetime) -> None:
     if event.type != "message" or event.chat_id is None:
         return
@@ -61,35 +84,48 @@ def _log_inbound(session: Session, event: InboundEvent, customer: Customer | Non
     )
 
 
-def _prepare(services: Services, event_id: int) -> _Prepared | None:
-    """Read the event without taking the write lock, fetch a new sender's profile, run the preparers."""
-    with services.db.read_scope() as session:
-        row = session.get(WebhookEvent, event_id)
-        if not events.is_claimable(row, services.clock()):
-            return None
-        event = to_inbound(row)
-        user_id = row.source_user_id if row.source_type == "user" else None
-        new_sender = user_id is not None and (
-            row.event_type == "follow" or customers.get_by_line_id(session, line_user_id=user_id) is None)
-    profile = None
-    if new_sender:
-        profile = services.line.get_profile(user_id) or Profile(user_id=user_id)
-    return _Prepared(profile, services.router.prepared(services.settings.extra, event))
-
-
-def _handle(services: Services, session: Session, event_id: int, prepared: _Prepared) -> list[delivery.Attempt]:
-    """Claim and process the event; nothing when another worker has it or it is finished."""
+def _claim(services: Services, event_id: int) -> _Claim | None:
     now = services.clock()
     settings = services.settings
-    row = events.claim_event(session, event_id=event_id, now=now,
-                             lease=timedelta(seconds=settings.event_lease_seconds))
-    if row is None:
-        return []
+    lease_until = now + timedelta(seconds=settings.event_lease_seconds)
+    with services.db.read_scope() as session:
+        if not events.has_work(session, event_id=event_id, now=now):
+            return None
+    with services.db.session_scope() as session:
+        rows = events.claim_batch(session, event_id=event_id, now=now, lease_until=lease_until,
+                                  limit=settings.event_batch_size)
+    return _Claim(rows, lease_until) if rows else None
+
+
+def _prepare(services: Services, rows: list[Row]) -> dict[int, _Prepared]:
+    """Fetch new senders' profiles (once each) and run the preparers, outside any transaction."""
+    with services.db.read_scope() as session:
+        known = customers.get_many_by_line_id(session, filter(None, map(_user_id, rows)))
+    profiles: dict[str, Profile] = {}
+    prepared = {}
+    for row in rows:
+        user_id = _user_id(row)
+        profile = None
+        if user_id is not None and (row.event_type == "follow" or user_id not in known):
+            if user_id not in profiles:
+                profiles[user_id] = services.line.get_profile(user_id) or Profile(user_id=user_id)
+            profile = profiles[user_id]
+        prepared[row.id] = _Prepared(profile, services.router.prepared(services.settings.extra, to_inbound(row)))
+    return prepared
+
+
+def _handle(services: Services, session: Session, row: Row, prepared: _Prepared, known: dict[str, Customer],
+            now: datetime) -> list[QueuedMessage]:
+    """Route one event and write its answer; returns the outbox rows written."""
+    settings = services.settings
     event = to_inbound(row)
     customer = None
-    if row.source_type == "user" and event.user_id:
-        known = customers.get_by_line_id(session, line_user_id=event.user_id)
-        customer = resolve_customer(session, user_id=event.user_id, profile=prepared.profile, now=now, known=known)
+    user_id = _user_id(row)
+    if user_id:
+        # the batch looked every sender up in this transaction: one not found is new
+        found = known.get(user_id) or customers.create(session, line_user_id=user_id, now=now)
+        customer = resolve_customer(session, user_id=user_id, profile=prepared.profile, now=now, known=found)
+        known[user_id] = customer
     ctx = HandlerContext(session=session, now=now, catalogue=services.catalogue, customer=customer,
                          profile=prepared.profile, options=settings.extra, basic_id=settings.line_bot_basic_id,
                          memo=dict(prepared.memo))
@@ -97,33 +133,56 @@ def _handle(services: Services, session: Session, event_id: int, prepared: _Prep
     _log_inbound(session, event, customer, now)
     # this worker sends the rows right after the commit, so they are written already claimed
     held_until = now + timedelta(seconds=settings.delivery_lease_seconds)
-    rows = outbox_writer.queue_answer(session, services, event, customer, outgoing, now, held_until=held_until)
-    session.flush()
-    events.mark_event(session, event_id=event_id, status=EventStatus.DONE, now=now)
-    return [delivery.held_attempt(row, now) for row in rows]
+    return outbox_writer.queue_answer(session, services, event, customer, outgoing, now, held_until=held_until)
+
+
+def _handle_all(services: Services, claim: _Claim, rows: list[Row],
+                prepared: dict[int, _Prepared]) -> list[delivery.Attempt]:
+    """Handle events in one transaction; those whose lease passed to another worker are left to it."""
+    now = services.clock()
+    with services.db.session_scope() as session:
+        mine = events.still_leased(session, event_ids=[row.id for row in rows], lease_until=claim.lease_until)
+        rows = [row for row in rows if row.id in mine]
+        known = customers.get_many_by_line_id(session, filter(None, map(_user_id, rows)))
+        written = []
+        for row in rows:
+            written += _handle(services, session, row, prepared[row.id], known, now)
+        session.flush()
+        events.mark_done(session, event_ids=mine, now=now)
+        return [delivery.held_attempt(outbound, now) for outbound in written]
 
 
 def process_event(services: Services, event_id: int) -> list[delivery.Attempt]:
-    """Process a stored event once; return the outbox rows it created, held for this worker to send."""
+    """Process a stored event once (and others waiting with it); return the outbox rows to send now.
+
+    Nothing when another worker has the event or it is finished and nothing else is waiting.
+    """
+    claim = _claim(services, event_id)
+    if claim is None:
+        return []
+    prepared: dict[int, _Prepared] = {}
     try:
-        prepared = _prepare(services, event_id)
-        if prepared is None:
-            return []
-        with services.db.session_scope() as session:
-            return _handle(services, session, event_id, prepared)
+        prepared = _prepare(services, claim.rows)
+        return _handle_all(services, claim, claim.rows, prepared)
     except Exception as exc:
-        log.exception("event %s failed", event_id)
-        _after_failure(services, event_id, exc)
-        raise
+        if len(claim.rows) == 1:
+            log.exception("event %s failed", claim.rows[0].id)
+            _after_failure(services, claim, claim.rows[0], exc)
+            raise
+        log.warning("a batch of %d events failed (%s); handling them one at a time", len(claim.rows), exc)
+    attempts: list[delivery.Attempt] = []
+    for row in claim.rows:
+        try:
+            alone = {row.id: prepared[row.id]} if row.id in prepared else _prepare(services, [row])
+            attempts += _handle_all(services, claim, [row], alone)
+        except Exception as exc:
+            log.exception("event %s failed", row.id)
+            _after_failure(services, claim, row, exc)
+    return attempts
 
 
-def _after_failure(services: Services, event_id: int, exc: Exception) -> None:
-    """Count the failed attempt; the sweeper retries it unless it failed too often to be a passing fault."""
-    now = services.clock()
-    error = f"{type(exc).__name__}: {exc}"[:2000]
+def _after_failure(services: Services, claim: _Claim, row: Row, exc: Exception) -> None:
+    """Count the failed attempt; the sweep retries it unless it failed too often to be a passing fault."""
     with services.db.session_scope() as session:
-        row = events.claim_event(session, event_id=event_id, now=now, lease=timedelta(0))
-        if row is None:
-            return
-        status = EventStatus.FAILED if row.attempts >= MAX_EVENT_ATTEMPTS else EventStatus.PROCESSING
-        events.mark_event(session, event_id=event_id, status=status, now=now, error=error)
+        events.give_back(session, event_id=row.id, lease_until=claim.lease_until, now=services.clock(),
+                         error=f"{type(exc).__name__}: {exc}"[:2000], failed=row.attempts >= MAX_EVENT_ATTEMPTS)

@@ -12,13 +12,14 @@ from bot.services import Services
 from handlers.events import InboundEvent
 from handlers.replies import Message, Notify, Outgoing
 from storage import conversations, customers, outbox
-from storage.models import Customer, DeliveryKind, Direction, OutboundMessage
+from storage.models import Customer, DeliveryKind, Direction
+from storage.outbox import QueuedMessage
 
 
 def queue_messages(session: Session, *, kind: DeliveryKind, recipient: str, messages: Sequence[Message],
                    now: datetime, customer_id: int | None = None, event_id: int | None = None,
                    reply_token: str | None = None, reply_expires: datetime | None = None,
-                   held_until: datetime | None = None) -> list[OutboundMessage]:
+                   held_until: datetime | None = None) -> list[QueuedMessage]:
     """Write messages for one recipient, five per LINE call, and log each one."""
     rows = []
     for chunk in render.render_all(messages):
@@ -38,9 +39,9 @@ def queue_messages(session: Session, *, kind: DeliveryKind, recipient: str, mess
 
 
 def queue_notifications(session: Session, notifications: Iterable[Notify], *, now: datetime,
-                        event_id: int | None = None, held_until: datetime | None = None) -> list[OutboundMessage]:
+                        event_id: int | None = None, held_until: datetime | None = None) -> list[QueuedMessage]:
     """Push messages to other people, skipping customers who blocked the account."""
-    rows: list[OutboundMessage] = []
+    rows: list[QueuedMessage] = []
     for notify in notifications:
         target = session.get(Customer, notify.customer_id) if notify.customer_id else None
         if target is not None and not customers.can_push(target):
@@ -51,10 +52,10 @@ def queue_notifications(session: Session, notifications: Iterable[Notify], *, no
 
 
 def queue_answer(session: Session, services: Services, event: InboundEvent, customer: Customer | None,
-                 outgoing: list[Outgoing], now: datetime, held_until: datetime | None = None) -> list[OutboundMessage]:
+                 outgoing: list[Outgoing], now: datetime, held_until: datetime | None = None) -> list[QueuedMessage]:
     """A handler's answer: replies to the sender (reply token first), pushes to anyone else."""
     replies = [item for item in outgoing if not isinstance(item, Notify)]
-    rows: list[OutboundMessage] = []
+    rows: list[QueuedMessage] = []
     if replies and event.chat_id:
         customer_id = customer.id if customer else None
         expires = event.timestamp + timedelta(seconds=services.settings.reply_token_ttl_seconds)

@@ -154,11 +154,9 @@ def deliver_now(services: Services, outbound_ids: list[int]) -> None:
 
 
 def send_held(services: Services, attempts: list[delivery.Attempt]) -> None:
-    """Send the rows an event wrote already claimed for this worker; retries go through the queue."""
-    for attempt in attempts:
-        delay = delivery.deliver_held(services, attempt)
-        if delay is not None:
-            services.queue.deliver(attempt.outbound_id, delay=delay)
+    """Send the rows events wrote already claimed for this worker; retries go through the queue."""
+    for outbound_id, delay in delivery.deliver_held(services, attempts).items():
+        services.queue.deliver(outbound_id, delay=delay)
 
 
 def sweep(services: Services) -> tuple[int, int]:

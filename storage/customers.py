@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,15 +16,28 @@ def get_by_line_id(session: Session, *, line_user_id: str) -> Customer | None:
     return session.scalar(select(Customer).where(Customer.line_user_id == line_user_id))
 
 
+def get_many_by_line_id(session: Session, line_user_ids: Iterable[str]) -> dict[str, Customer]:
+    """The customers among these LINE user IDs, by ID, in one query."""
+    ids = list(set(line_user_ids))
+    if not ids:
+        return {}
+    return {c.line_user_id: c for c in session.scalars(select(Customer).where(Customer.line_user_id.in_(ids)))}
+
+
 def get_or_create(session: Session, *, line_user_id: str, now: datetime) -> tuple[Customer, bool]:
     """Return the customer for a LINE user, creating the row on first contact."""
     customer = get_by_line_id(session, line_user_id=line_user_id)
     if customer is not None:
         return customer, False
+    return create(session, line_user_id=line_user_id, now=now), True
+
+
+def create(session: Session, *, line_user_id: str, now: datetime) -> Customer:
+    """Add a customer the caller knows is new (first contact), with its id assigned."""
     customer = Customer(line_user_id=line_user_id, follow_status=FollowStatus.UNKNOWN, created_at=now)
     session.add(customer)
     session.flush()
-    return customer, True
+    return customer
 
 
 def update_profile(customer: Customer, *, display_name: str | None, picture_url: str | None,

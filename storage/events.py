@@ -65,41 +65,89 @@ def record_events(tx: DriverTransaction, *, events: Iterable[dict[str, Any]], no
     return sorted(event_id for event_id, status in returned if status == EventStatus.RECEIVED)
 
 
-def is_claimable(row: WebhookEvent | None, now: datetime) -> bool:
-    """claim_event's condition on a row already read: received, or processing past its lease."""
-    return row is not None and (row.status == EventStatus.RECEIVED
-                                or (row.status == EventStatus.PROCESSING and row.lease_until < now))
+def _claimable(table, now: datetime):
+    """Received, or processing past its lease (its worker died)."""
+    return or_(table.c.status == EventStatus.RECEIVED,
+               (table.c.status == EventStatus.PROCESSING) & (table.c.lease_until < now))
 
 
-def claim_event(session: Session, *, event_id: int, now: datetime, lease: timedelta) -> Row | None:
-    """Take an event for processing unless another worker holds a live lease on it; return its columns.
+def claim_batch(session: Session, *, event_id: int, now: datetime, lease_until: datetime,
+                limit: int = 1) -> list[Row]:
+    """Lease an event and up to ``limit - 1`` others still waiting to this worker; return their columns by id.
 
-    One Core ``UPDATE … RETURNING`` (SQLite ≥ 3.35, PostgreSQL) on the session's connection: it
-    runs inside the worker's write transaction, where an ORM entity's bookkeeping only lengthens
-    the time the webhook waits for SQLite's write lock.
+    The named event is taken if it is waiting or its lease ran out; the others only if nobody has
+    touched them yet (oldest first; on PostgreSQL rows another worker is claiming are skipped, not
+    waited for). Nothing when the event is leased to a live worker or finished and none are waiting.
+    One Core ``UPDATE … RETURNING`` (SQLite ≥ 3.35, PostgreSQL) on the session's connection.
     """
     table = WebhookEvent.__table__
-    claimable = or_(
-        table.c.status == EventStatus.RECEIVED,
-        (table.c.status == EventStatus.PROCESSING) & (table.c.lease_until < now),
-    )
+    taken = (table.c.id == event_id) & _claimable(table, now)
+    if limit > 1:
+        waiting = (
+            select(table.c.id)
+            .where(table.c.status == EventStatus.RECEIVED, table.c.id != event_id)
+            .order_by(table.c.received_at, table.c.id)
+            .limit(limit - 1)
+            .with_for_update(skip_locked=True)
+        )
+        # the subquery's rows are RECEIVED under the write lock (SQLite) or row locks (PostgreSQL)
+        taken = or_(taken, table.c.id.in_(waiting.scalar_subquery()))
     statement = (
         update(table)
-        .where(table.c.id == event_id, claimable)
-        .values(status=EventStatus.PROCESSING, attempts=table.c.attempts + 1, lease_until=now + lease)
+        .where(taken)
+        .values(status=EventStatus.PROCESSING, attempts=table.c.attempts + 1, lease_until=lease_until)
         .returning(*table.c)
     )
-    return session.connection().execute(statement).first()
+    return sorted(session.connection().execute(statement).all(), key=lambda row: row.id)
 
 
-def mark_event(session: Session, *, event_id: int, status: EventStatus, now: datetime,
-               error: str | None = None) -> None:
-    """Record how processing ended (or, with status PROCESSING, why an attempt failed)."""
+def has_work(session: Session, *, event_id: int, now: datetime) -> bool:
+    """Whether claim_batch would take anything, read without the write lock.
+
+    Once a backlog is drained, the tasks of events that batches took find their work done; this
+    keeps them from queueing for the write lock only to learn that.
+    """
     table = WebhookEvent.__table__
-    done = status != EventStatus.PROCESSING
+    own = select(table.c.id).where(table.c.id == event_id, _claimable(table, now))
+    waiting = select(table.c.id).where(table.c.status == EventStatus.RECEIVED).limit(1)
+    connection = session.connection()
+    return connection.execute(own).first() is not None or connection.execute(waiting).first() is not None
+
+
+def _leased(table, event_ids: Iterable[int], lease_until: datetime):
+    return (table.c.id.in_(list(event_ids)) & (table.c.status == EventStatus.PROCESSING)
+            & (table.c.lease_until == lease_until))
+
+
+def still_leased(session: Session, *, event_ids: Iterable[int], lease_until: datetime) -> set[int]:
+    """Of the events this worker claimed with ``lease_until``, those still its own, locked until commit.
+
+    A lease outlived (a worker stalled past it) may have passed to another worker since the claim;
+    such events are left to it. The no-op UPDATE takes the rows' locks on PostgreSQL.
+    """
+    table = WebhookEvent.__table__
+    statement = (update(table).where(_leased(table, event_ids, lease_until))
+                 .values(lease_until=table.c.lease_until).returning(table.c.id))
+    return set(session.connection().execute(statement).scalars())
+
+
+def mark_done(session: Session, *, event_ids: Iterable[int], now: datetime) -> None:
+    """Record that these events were handled."""
+    table = WebhookEvent.__table__
     session.connection().execute(
-        update(table).where(table.c.id == event_id)
-        .values(status=status, error=error, **({"processed_at": now, "lease_until": None} if done else {}))
+        update(table).where(table.c.id.in_(list(event_ids)))
+        .values(status=EventStatus.DONE, error=None, processed_at=now, lease_until=None)
+    )
+
+
+def give_back(session: Session, *, event_id: int, lease_until: datetime, now: datetime, error: str,
+              failed: bool) -> None:
+    """Return an event whose handling failed: due for the sweep at once, or failed for good."""
+    table = WebhookEvent.__table__
+    values = ({"status": EventStatus.FAILED, "processed_at": now, "lease_until": None} if failed
+              else {"lease_until": now})
+    session.connection().execute(
+        update(table).where(_leased(table, [event_id], lease_until)).values(error=error, **values)
     )
 
 

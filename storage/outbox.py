@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -17,26 +18,44 @@ from storage.driver_sql import DriverStatement
 from storage.models import DeliveryKind, OutboundMessage, OutboxStatus
 
 
+@dataclass(frozen=True)
+class QueuedMessage:
+    """An outbox row as just written: what its first attempt needs, without an ORM entity."""
+
+    id: int
+    kind: str
+    recipient: str
+    reply_token: str | None
+    reply_token_expires_at: datetime | None
+    messages: list[dict[str, Any]]
+    retry_key: str
+    attempts: int
+    maybe_delivered: bool
+
+
 def create_outbound(session: Session, *, kind: DeliveryKind, recipient: str,
                     messages: list[dict[str, Any]], now: datetime, customer_id: int | None = None,
                     event_id: int | None = None, reply_token: str | None = None,
                     reply_token_expires_at: datetime | None = None,
-                    held_until: datetime | None = None) -> OutboundMessage:
+                    held_until: datetime | None = None) -> QueuedMessage:
     """Queue messages for one recipient; the retry key is fixed now so every attempt reuses it.
 
     ``held_until`` writes the row already claimed (first attempt under way) by a worker that sends
     it right after the commit; if that worker dies, the row is taken over like any expired lease.
+    A Core ``INSERT … RETURNING`` in the caller's transaction: every answer writes one, and the
+    ORM's unit of work cost more than the insert itself.
     """
-    row = OutboundMessage(
+    values = dict(
         kind=kind, recipient=recipient, messages=messages, customer_id=customer_id,
         event_id=event_id, reply_token=reply_token, reply_token_expires_at=reply_token_expires_at,
         retry_key=str(uuid.uuid4()), status=OutboxStatus.PENDING if held_until is None else OutboxStatus.SENDING,
         attempts=0 if held_until is None else 1, lease_until=held_until, maybe_delivered=False,
         next_attempt_at=now, created_at=now,
     )
-    session.add(row)
-    session.flush()
-    return row
+    table = OutboundMessage.__table__
+    new_id = session.connection().execute(insert(table).returning(table.c.id), values).scalar_one()
+    return QueuedMessage(new_id, kind, recipient, reply_token, reply_token_expires_at, messages,
+                         values["retry_key"], values["attempts"], False)
 
 
 def claim_outbound(session: Session, *, outbound_id: int, now: datetime,

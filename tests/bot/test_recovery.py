@@ -54,9 +54,9 @@ def test_event_claimed_by_a_dead_worker_is_taken_over_after_its_lease(live_bot, 
     live_bot.send(factories.make_text_event(customer_id, "hi"))
     services.queue = queue
     [row] = event_rows(services)
-    lease = timedelta(seconds=services.settings.event_lease_seconds)
+    lease_until = utcnow() + timedelta(seconds=services.settings.event_lease_seconds)
     with services.db.session_scope() as session:  # a worker claims it, then is killed
-        assert events.claim_event(session, event_id=row.id, now=utcnow(), lease=lease) is not None
+        assert events.claim_batch(session, event_id=row.id, now=utcnow(), lease_until=lease_until)
     assert dispatch.process_event(services, row.id) == []  # the lease is live: hands off
     services.clock = later(0.5)
     assert tasks.sweep(services) == (0, 0)

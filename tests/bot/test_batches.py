@@ -1,0 +1,103 @@
+"""A backlog is processed in batches: each event still handled once, answered once, failures isolated."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot import dispatch, tasks
+from storage import events
+from storage.base import utcnow
+from storage.models import EventStatus, WebhookEvent
+from tests import factories
+from tests.bot.test_recovery import BrokenQueue, later
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    return {"event_batch_size": 3}
+
+
+def _users(count: int) -> list[str]:
+    return ["U" + os.urandom(16).hex() for _ in range(count)]
+
+
+def _backlog(live_bot, services, emulator, texts: list[str]) -> tuple[list[int], list[str]]:
+    """Store one text event per new user while the queue is down; return event ids and users."""
+    users = _users(len(texts))
+    batch = [factories.make_text_event(user, text, reply_token=emulator.issue_reply_token(user))
+             for user, text in zip(users, texts, strict=True)]
+    queue, services.queue = services.queue, BrokenQueue()
+    assert live_bot.send(*batch).status_code == 200
+    services.queue = queue
+    with services.db.session_scope() as session:
+        ids = session.scalars(select(WebhookEvent.id).order_by(WebhookEvent.id)).all()
+    return list(ids), users
+
+
+def _statuses(services) -> list[tuple[str, int]]:
+    with services.db.session_scope() as session:
+        rows = session.scalars(select(WebhookEvent).order_by(WebhookEvent.id)).all()
+        return [(row.status, row.attempts) for row in rows]
+
+
+def test_a_backlog_is_taken_in_batches_and_every_message_answered_once(live_bot, services, emulator):
+    ids, users = _backlog(live_bot, services, emulator, ["你好"] * 5)
+
+    first = dispatch.process_event(services, ids[0])  # its own event and the next two waiting
+    assert len(first) == 3
+    assert _statuses(services) == [(EventStatus.DONE, 1)] * 3 + [(EventStatus.RECEIVED, 0)] * 2
+    tasks.send_held(services, first)
+
+    second = dispatch.process_event(services, ids[1])  # its event is done: it takes what is still waiting
+    assert len(second) == 2
+    assert dispatch.process_event(services, ids[4]) == []  # nothing left for the last task
+    tasks.send_held(services, second)
+
+    assert _statuses(services) == [(EventStatus.DONE, 1)] * 5
+    assert [len(emulator.messages(user)) for user in users] == [1] * 5
+    assert len(emulator.calls("/v2/bot/message/reply")) == 5
+
+
+def test_a_failing_event_does_not_hold_back_the_rest_of_its_batch(live_bot, services, emulator):
+    def crash_on_boom(ctx, event):
+        if event.text == "boom":
+            raise RuntimeError("handler bug")
+        return None
+
+    services.router.on_message(0, crash_on_boom)
+    ids, users = _backlog(live_bot, services, emulator, ["你好", "boom", "謝謝"])
+
+    attempts = dispatch.process_event(services, ids[0])  # no exception: the others went through
+    tasks.send_held(services, attempts)
+
+    assert [len(emulator.messages(user)) for user in users] == [1, 0, 1]
+    assert [status for status, _ in _statuses(services)] == [EventStatus.DONE, EventStatus.PROCESSING,
+                                                             EventStatus.DONE]
+    with services.db.session_scope() as session:
+        assert "handler bug" in session.get(WebhookEvent, ids[1]).error
+    services.clock = later(2)
+    assert tasks.sweep(services) == (1, 0)  # the failed one is due again at once
+    assert _statuses(services)[1] == (EventStatus.PROCESSING, 2)
+
+
+def test_a_worker_whose_lease_ran_out_leaves_the_event_to_its_new_owner(live_bot, services, emulator):
+    ids, _ = _backlog(live_bot, services, emulator, ["a", "b", "c"])
+    now = utcnow()
+    mine = now + timedelta(seconds=60)
+    with services.db.session_scope() as session:
+        assert [row.id for row in events.claim_batch(session, event_id=ids[0], now=now, lease_until=mine,
+                                                     limit=3)] == ids
+    later_now = now + timedelta(seconds=120)  # the first worker stalled past its lease
+    with services.db.session_scope() as session:
+        # another worker takes the event it was sent, not the others (they are not waiting: leased)
+        taken = events.claim_batch(session, event_id=ids[1], now=later_now,
+                                   lease_until=later_now + timedelta(seconds=60), limit=3)
+        assert [row.id for row in taken] == [ids[1]]
+        assert events.claim_batch(session, event_id=ids[1], now=later_now,
+                                  lease_until=later_now + timedelta(seconds=60), limit=3) == []
+    with services.db.session_scope() as session:
+        assert events.still_leased(session, event_ids=ids, lease_until=mine) == {ids[0], ids[2]}
