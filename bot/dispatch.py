@@ -91,9 +91,10 @@ def _claim(services: Services, event_id: int) -> _Claim | None:
     with services.db.read_scope() as session:
         if not events.has_work(session, event_id=event_id, now=now):
             return None
+    # immediate mode (tests) runs a task inside the request that queued it: that request's event only
+    limit = 1 if settings.huey_immediate else settings.event_batch_size
     with services.db.session_scope() as session:
-        rows = events.claim_batch(session, event_id=event_id, now=now, lease_until=lease_until,
-                                  limit=settings.event_batch_size)
+        rows = events.claim_batch(session, event_id=event_id, now=now, lease_until=lease_until, limit=limit)
     return _Claim(rows, lease_until) if rows else None
 
 

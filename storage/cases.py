@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,9 +19,13 @@ def get_case(session: Session, *, case_id: int) -> Case | None:
     return session.get(Case, case_id, populate_existing=True)
 
 
+# built once: every message from a customer asks it
+_ACTIVE_CASE = select(Case).where(Case.customer_id == bindparam("customer_id"), Case.status.in_(ACTIVE))
+
+
 def get_active_case(session: Session, *, customer_id: int) -> Case | None:
     """The customer's case still in progress (open or claimed), if any."""
-    return session.scalar(select(Case).where(Case.customer_id == customer_id, Case.status.in_(ACTIVE)))
+    return session.scalar(_ACTIVE_CASE, {"customer_id": customer_id})
 
 
 def create_case(session: Session, *, customer_id: int, source: str, score: float, sentiment: float | None,

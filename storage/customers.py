@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from storage.models import Customer, FollowStatus
 
+_BY_LINE_ID = select(Customer).where(Customer.line_user_id == bindparam("line_user_id"))  # built once
+
 
 def get_by_line_id(session: Session, *, line_user_id: str) -> Customer | None:
     """Find a customer by LINE user ID."""
-    return session.scalar(select(Customer).where(Customer.line_user_id == line_user_id))
+    return session.scalar(_BY_LINE_ID, {"line_user_id": line_user_id})
 
 
 def get_many_by_line_id(session: Session, line_user_ids: Iterable[str]) -> dict[str, Customer]:

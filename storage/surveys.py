@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -73,11 +73,15 @@ def count_responses(session: Session, *, version_id: int) -> int:
                           .where(SurveyResponse.version_id == version_id)) or 0
 
 
+# built once: every message from a customer asks it
+_ASKING = (select(SurveyResponse)
+           .where(SurveyResponse.customer_id == bindparam("customer_id"), SurveyResponse.state == ResponseState.ASKING)
+           .with_for_update())
+
+
 def get_asking_response(session: Session, *, customer_id: int) -> SurveyResponse | None:
     """The customer's survey in progress, locked so two events of one customer take turns."""
-    return session.scalar(select(SurveyResponse).where(SurveyResponse.customer_id == customer_id,
-                                                       SurveyResponse.state == ResponseState.ASKING)
-                          .with_for_update())
+    return session.scalar(_ASKING, {"customer_id": customer_id})
 
 
 def mark_expired(session: Session, *, now: datetime) -> int:

@@ -18,7 +18,7 @@ from tests.bot.test_recovery import BrokenQueue, later
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    return {"event_batch_size": 3}
+    return {"event_batch_size": 3, "huey_immediate": False}  # a real SQLite queue that nobody consumes
 
 
 def _users(count: int) -> list[str]:
@@ -81,6 +81,8 @@ def test_a_failing_event_does_not_hold_back_the_rest_of_its_batch(live_bot, serv
         assert "handler bug" in session.get(WebhookEvent, ids[1]).error
     services.clock = later(2)
     assert tasks.sweep(services) == (1, 0)  # the failed one is due again at once
+    with pytest.raises(RuntimeError, match="handler bug"):  # as the queued task would: it fails again, alone
+        dispatch.process_event(services, ids[1])
     assert _statuses(services)[1] == (EventStatus.PROCESSING, 2)
 
 
