@@ -1,19 +1,20 @@
-"""Process stored events: claim, prepare, handle in one transaction, hand back what to send.
+"""Process stored events: claim, prepare, handle in short transactions, hand back what to send.
 
 A task names one event. When others are waiting too (a backlog), it takes up to
 ``event_batch_size`` of them with it, and their own tasks later find nothing left to do: a
-backlog then costs one claim, one write transaction and one delivery record per batch, not per
-event. With no backlog a batch is the one event.
+backlog then costs one claim, one read of the senders and one delivery record per batch, not per
+event, and a write transaction per few events. With no backlog a batch is the one event.
 
 1. Claim (a short write transaction): the events are leased to this worker.
 2. Without the write lock: fetch new senders' profiles (HTTP never runs in a transaction) and let
    handlers do their CPU-heavy work (complaint scoring).
-3. One write transaction: the leases checked, the handlers' changes, the outbox rows (written
-   already held for this worker to send), the conversation log and the done marks commit together.
+3. Write transactions of up to ``EVENTS_PER_TRANSACTION`` events each: the leases checked, the
+   handlers' changes, the outbox rows (written already held for this worker to send), the
+   conversation log and the done marks commit together.
 
-If anything in a batch fails, the batch rolls back and its events are handled one at a time, so
-a bad event delays the others but cannot take them down; its failure is counted and the sweep
-retries it.
+If anything in a transaction fails, it rolls back and the events not yet committed are handled
+one at a time, so a bad event delays the others but cannot take them down; its failure is counted
+and the sweep retries it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from storage.outbox import QueuedMessage
 log = logging.getLogger(__name__)
 
 MAX_EVENT_ATTEMPTS = 3
+# A write transaction holds SQLite's write lock, which the webhook waits for: a batch is handled in
+# transactions of a few events each (16 at once put the webhook's p99 at 200 events/s over 2 s).
+EVENTS_PER_TRANSACTION = 4
 
 
 @dataclass(frozen=True)
@@ -162,17 +166,21 @@ def process_event(services: Services, event_id: int) -> list[delivery.Attempt]:
     if claim is None:
         return []
     prepared: dict[int, _Prepared] = {}
+    attempts: list[delivery.Attempt] = []
+    rows = claim.rows
     try:
-        prepared = _prepare(services, claim.rows)
-        return _handle_all(services, claim, claim.rows, prepared)
+        prepared = _prepare(services, rows)
+        while rows:
+            attempts += _handle_all(services, claim, rows[:EVENTS_PER_TRANSACTION], prepared)
+            rows = rows[EVENTS_PER_TRANSACTION:]
+        return attempts
     except Exception as exc:
         if len(claim.rows) == 1:
             log.exception("event %s failed", claim.rows[0].id)
             _after_failure(services, claim, claim.rows[0], exc)
             raise
-        log.warning("a batch of %d events failed (%s); handling them one at a time", len(claim.rows), exc)
-    attempts: list[delivery.Attempt] = []
-    for row in claim.rows:
+        log.warning("a batch of %d events failed (%s); handling the rest one at a time", len(claim.rows), exc)
+    for row in rows:  # those not committed yet
         try:
             alone = {row.id: prepared[row.id]} if row.id in prepared else _prepare(services, [row])
             attempts += _handle_all(services, claim, [row], alone)

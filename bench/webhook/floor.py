@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     config = StackConfig(database_url=None, redis_url=None, consumer_workers=1, consumer_type="thread",
                          consumer_max_delay=1.0)
     with Stack(config) as stack:
-        stack.start_servers()
+        stack.start_emulator()
         emulator = stack.url("emulator")
         users = payloads.user_ids(max(1, args.calls // 4))
         payloads.register_users(emulator, users, seed=1)

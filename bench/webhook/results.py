@@ -113,8 +113,9 @@ def render(run: Run, info: list[tuple[str, str]]) -> str:
               f"{f['pushes']:,} pushes and refused {f['refused_calls']} calls; {f['unanswered']} requests got no "
               f"200; {f['stored_without_ack']} events were stored without a 200.")
     latency = f" Every Messaging API call answered after {a.line_latency:g} ms." if a.line_latency else ""
-    notes = [f"Consumer: {a.workers} {a.worker_type} workers. Closed-loop runs keep {a.concurrency} requests "
-             f"in flight.{latency}"]
+    batch = f", batches of up to {a.batch_size} events" if a.batch_size else ", the bot's default batch size"
+    notes = [f"Consumer: {a.workers} {a.worker_type} workers{batch}. Closed-loop runs keep {a.concurrency} "
+             f"requests in flight.{latency}"]
     if "bot_rps" in f:
         notes.append(f"Capacity: {a.rounds} alternating runs of {a.ack_seconds:g} s per server, median shown "
                      f"(bare: {', '.join(f'{x:,.0f}' for x in f['hello_rps'])}; bot: "

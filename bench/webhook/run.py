@@ -26,6 +26,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--redis", default=None, help="run Huey on this Redis URL (that db is flushed)")
     parser.add_argument("--workers", type=int, default=4, help="Huey consumer workers")
     parser.add_argument("--worker-type", default="thread", choices=("thread", "process"))
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="KOUBEI_EVENT_BATCH_SIZE for the bot (default: the bot's own default)")
     parser.add_argument("--max-delay", type=float, default=1.0, help="consumer's longest idle poll (seconds)")
     parser.add_argument("--line-latency", type=float, default=0.0,
                         help="milliseconds the emulator waits before answering each Messaging API call "
@@ -69,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     database_url = servers.prepare_database(args.database)
     redis_url = servers.prepare_redis(args.redis)
     config = StackConfig(database_url=database_url, redis_url=redis_url, consumer_workers=args.workers,
-                         consumer_type=args.worker_type, consumer_max_delay=args.max_delay, keep_workdir=args.keep)
+                         consumer_type=args.worker_type, consumer_max_delay=args.max_delay, keep_workdir=args.keep,
+                         event_batch_size=args.batch_size)
     stack = Stack(config)
     info = report.machine(servers.describe_database(stack.database_url), servers.describe_queue(redis_url))
     print(f"work dir: {stack.workdir}", file=sys.stderr, flush=True)

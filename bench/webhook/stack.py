@@ -45,6 +45,7 @@ class StackConfig:
     consumer_type: str
     consumer_max_delay: float
     keep_workdir: bool = False
+    event_batch_size: int | None = None  # None: the bot's default
 
 
 @dataclass
@@ -77,6 +78,8 @@ class Stack:
         )
         if self.config.redis_url:
             env["REDIS_URL"] = self.config.redis_url
+        if self.config.event_batch_size is not None:
+            env["KOUBEI_EVENT_BATCH_SIZE"] = str(self.config.event_batch_size)
         return env
 
     def _spawn(self, name: str, command: list[str]) -> None:
@@ -114,8 +117,8 @@ class Stack:
         if result.returncode != 0:
             raise StackError(f"db upgrade failed:\n{result.stdout}\n{result.stderr}")
 
-    def start_servers(self) -> None:
-        """Emulator, bot web and bare Flask app; the consumer starts separately, when wanted."""
+    def start_emulator(self) -> None:
+        """The LINE emulator alone (``start_servers`` starts it too)."""
         # the load generator mints tokens long before the worker uses them: a long reply-token TTL
         options = ["--channel-secret", self.secret, "--access-token", self.token, "--reply-token-ttl", "3600",
                    "--webhook-url", self.url("bot") + "/callback"]
@@ -123,6 +126,11 @@ class Stack:
                                  "--control-socket", str(self.workdir / "emulator.ctl"),
                                  "--bind", f"127.0.0.1:{self.ports['emulator']}",
                                  f"line_emulator.__main__:build_app({options!r})"])
+        self._wait_ready("emulator", "/_emulator/quota")
+
+    def start_servers(self) -> None:
+        """Emulator, bot web and bare Flask app; the consumer starts separately, when wanted."""
+        self.start_emulator()
         # gunicorn's control socket defaults to one path per user: give each server its own
         self._spawn("bot", [str(BIN / "gunicorn"), "--config", str(GUNICORN_CONF),
                             "--control-socket", str(self.workdir / "bot.ctl"),
@@ -130,7 +138,6 @@ class Stack:
         self._spawn("hello", [str(BIN / "gunicorn"), "--config", "python:bench.webhook.hello_conf",
                               "--control-socket", str(self.workdir / "hello.ctl"),
                               "--bind", f"127.0.0.1:{self.ports['hello']}", "bench.webhook.hello:app"])
-        self._wait_ready("emulator", "/_emulator/quota")
         self._wait_ready("bot", "/healthz")
         self._wait_ready("hello", "/healthz")
 
