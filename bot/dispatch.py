@@ -30,7 +30,7 @@ from bot import delivery, outbox_writer
 from bot import postback as postback_codec
 from bot.services import Services
 from handlers.context import HandlerContext, Profile
-from handlers.customers import resolve_customer
+from handlers.customers import note_contact
 from handlers.events import InboundEvent
 from storage import conversations, customers, events
 from storage.models import Customer, Direction, WebhookEvent
@@ -128,8 +128,8 @@ def _handle(services: Services, session: Session, row: Row, prepared: _Prepared,
     user_id = _user_id(row)
     if user_id:
         # the batch looked every sender up in this transaction: one not found is new
-        found = known.get(user_id) or customers.create(session, line_user_id=user_id, now=now)
-        customer = resolve_customer(session, user_id=user_id, profile=prepared.profile, now=now, known=found)
+        customer = known.get(user_id) or customers.create(session, line_user_id=user_id, now=now)
+        note_contact(customer, profile=prepared.profile, now=now)
         known[user_id] = customer
     ctx = HandlerContext(session=session, now=now, catalogue=services.catalogue, customer=customer,
                          profile=prepared.profile, options=settings.extra, basic_id=settings.line_bot_basic_id,

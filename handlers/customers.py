@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy.orm import Session
-
 from handlers.context import HandlerContext, Profile
 from handlers.events import InboundEvent
 from handlers.menu import menu_buttons
@@ -15,15 +13,12 @@ from storage import customers
 from storage.models import Customer
 
 
-def resolve_customer(session: Session, *, user_id: str, profile: Profile | None, now: datetime,
-                     known: Customer | None = None) -> Customer:
-    """Find (unless the caller already has them) or create the sender, refreshing a fetched profile."""
-    customer = known or customers.get_or_create(session, line_user_id=user_id, now=now)[0]
+def note_contact(customer: Customer, *, profile: Profile | None, now: datetime) -> None:
+    """The sender wrote: keep a profile fetched for them and when they were last seen."""
     if profile is not None:
         customers.update_profile(customer, display_name=profile.display_name,
                                  picture_url=profile.picture_url, language=profile.language)
     customer.last_seen_at = now
-    return customer
 
 
 def on_follow(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing]:
