@@ -16,7 +16,7 @@ def post_fork(server, worker):
     from bot.tasks import get_huey
     from wsgi import app
 
-    get_services(app).db.dispose()
+    get_services(app).db.forget_inherited_connections()
     storage = get_huey(app).storage
     if hasattr(storage, "close"):
         storage.close()

@@ -1,10 +1,13 @@
 """The worker's entry point: ``huey_consumer worker.huey``.
 
 The sentiment model (snownlp, ~4.5 s and ~540 MB) is loaded here, once, before the first event:
-only the worker classifies text; the web process never imports it.
+only the worker classifies text; the web process never imports it. With ``--worker-type
+process`` (the Procfile's) the consumer forks its workers after this, so they share the loaded
+model's memory, and each opens its own database connections.
 """
 
 import logging
+import os
 
 from bot import configure_logging, create_app
 from bot.services import get_services
@@ -16,3 +19,5 @@ logging.getLogger("huey").propagate = False  # the consumer logs huey's own line
 app = create_app()
 complaint_detection.warm_up(get_services(app).settings.model_cache)
 huey = get_huey(app)
+if hasattr(os, "register_at_fork"):  # POSIX; elsewhere Huey's workers are spawned, not forked
+    os.register_at_fork(after_in_child=get_services(app).db.forget_inherited_connections)

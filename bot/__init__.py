@@ -11,6 +11,7 @@ import storage
 from bot import api, cli, tasks, webhook
 from bot.config import Settings
 from bot.line_client import LineClient
+from bot.send_pool import SendPool
 from bot.services import EXTENSION_KEY, Services
 from handlers import build_router
 from handlers.catalogue import Catalogue
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                         access_token=settings.line_channel_access_token.reveal()),
         catalogue=Catalogue.load(settings.catalogue_path),
         router=build_router(),
+        senders=SendPool(settings.event_batch_size),
     )
     tasks.init_app(app, settings)
     webhook.init_parser(app, settings.line_channel_secret.reveal())

@@ -120,20 +120,31 @@ def deliver(services: Services, outbound_id: int) -> float | None:
 def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float]:
     """First attempts at rows written already claimed by this worker (no claim needed).
 
-    LINE's acceptances are recorded together, in one transaction after the last call. Returns the
-    rows to try again later, with their delays.
+    The calls go out together, one chat's in order (``services.senders``), and LINE's acceptances
+    are recorded in one transaction after the last answer. Returns the rows to try again later,
+    with their delays. A failure (the database, say) is raised after the others were sent and
+    recorded; the sweep sends its row once the lease runs out.
     """
+    def send(attempt: Attempt) -> tuple[SendResult, float | None]:
+        result, delay = _attempt(services, attempt)
+        if not result.delivered and delay == 0.0:
+            delay = deliver(services, attempt.outbound_id)
+        return result, delay
+
+    outcomes = services.senders.run_by_key(send, attempts, key=lambda attempt: attempt.recipient)
     accepted: list[tuple[int, str | None]] = []
     later: dict[int, float] = {}
-    try:
-        for attempt in attempts:
-            result, delay = _attempt(services, attempt)
-            if result.delivered:
-                accepted.append((attempt.outbound_id, result.request_id))
-            elif delay == 0.0:
-                delay = deliver(services, attempt.outbound_id)
-            if delay is not None:
-                later[attempt.outbound_id] = delay
-    finally:
-        _record_sent(services, accepted)
+    failure: BaseException | None = None
+    for attempt, outcome in zip(attempts, outcomes, strict=True):
+        if isinstance(outcome, BaseException):
+            failure = failure or outcome
+            continue
+        result, delay = outcome
+        if result.delivered:
+            accepted.append((attempt.outbound_id, result.request_id))
+        if delay is not None:
+            later[attempt.outbound_id] = delay
+    _record_sent(services, accepted)
+    if failure is not None:
+        raise failure
     return later

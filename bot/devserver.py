@@ -57,7 +57,7 @@ def _commands(env: dict[str, str], use_emulator: bool) -> list[tuple[str, list[s
         ("web", [str(bin_dir / "gunicorn"), "--config", str(PROJECT_ROOT / "gunicorn.conf.py"),
                  "--bind", f"{host}:{env['PORT']}", "wsgi:app"]),
         ("worker", [str(bin_dir / "huey_consumer"), "worker.huey", "--workers",
-                    env.get("WORKER_CONCURRENCY", "4"), "--worker-type", "thread",
+                    env.get("WORKER_CONCURRENCY", "2"), "--worker-type", "process",
                     # an idle consumer polls the SQLite queue at most this far apart (Huey's default: 10 s)
                     "--max-delay", "1"]),
     ]

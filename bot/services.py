@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.config import Settings
 from bot.line_client import LineClient
+from bot.send_pool import SendPool
 from handlers.catalogue import Catalogue
 from handlers.routing import Router
 from storage import Database
@@ -40,6 +41,7 @@ class Services:
     line: LineClient
     catalogue: Catalogue
     router: Router
+    senders: SendPool
     clock: Callable[[], datetime] = utcnow
     queue: TaskQueue | None = field(default=None)
 

@@ -147,5 +147,9 @@ class Database:
         return self.engine.dialect.name
 
     def dispose(self) -> None:
-        """Close pooled connections (after a fork, or at shutdown)."""
+        """Close pooled connections (at shutdown)."""
         self.engine.dispose()
+
+    def forget_inherited_connections(self) -> None:
+        """In a forked child: drop the pool's connections without closing them, as they are the parent's."""
+        self.engine.dispose(close=False)

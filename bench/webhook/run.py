@@ -24,8 +24,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--database", default="sqlite",
                         help="'sqlite' (a fresh file) or a PostgreSQL URL whose database is DROPPED and recreated")
     parser.add_argument("--redis", default=None, help="run Huey on this Redis URL (that db is flushed)")
-    parser.add_argument("--workers", type=int, default=4, help="Huey consumer workers")
-    parser.add_argument("--worker-type", default="thread", choices=("thread", "process"))
+    parser.add_argument("--workers", type=int, default=2, help="Huey consumer workers (the Procfile's default)")
+    parser.add_argument("--worker-type", default="process", choices=("thread", "process"))
     parser.add_argument("--batch-size", type=int, default=None,
                         help="KOUBEI_EVENT_BATCH_SIZE for the bot (default: the bot's own default)")
     parser.add_argument("--max-delay", type=float, default=1.0, help="consumer's longest idle poll (seconds)")

@@ -1,4 +1,4 @@
-"""The real worker: `huey_consumer worker.huey` in its own process, on SQLite or Redis, killed with -9."""
+"""The real worker: `huey_consumer worker.huey` as the Procfile runs it, on SQLite or Redis, killed with -9."""
 
 from __future__ import annotations
 
@@ -61,20 +61,30 @@ class Worker:
 
     def start(self) -> None:
         consumer = Path(sys.executable).parent / "huey_consumer"
-        self.process = subprocess.Popen([str(consumer), "worker.huey", "-w", "4", "-k", "thread", "-d", "0.05"],
-                                        cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # the Procfile's worker processes; their own session, so a kill reaches all of them
+        self.process = subprocess.Popen([str(consumer), "worker.huey", "-w", "2", "-k", "process", "-d", "0.05"],
+                                        cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        start_new_session=True)
 
     def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
+        """kill -9 of the whole worker (the consumer and the processes it forked), as a crash or a dyno restart."""
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()  # the consumer stops its workers
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # anything still running in its session
+        except ProcessLookupError:
+            pass
+        self.process.wait(10)
 
 
 @pytest.fixture

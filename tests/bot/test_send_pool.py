@@ -1,0 +1,53 @@
+"""A batch's answers go out together, each chat's in order, and one failure does not stop the rest."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from bot.send_pool import SendPool
+
+
+def test_calls_for_different_chats_run_at_the_same_time():
+    # each call waits until all three are running: one after another, the barrier would break
+    barrier = threading.Barrier(3, timeout=5)
+
+    def send(chat: str) -> str:
+        barrier.wait()
+        return chat
+
+    assert SendPool(3).run_by_key(send, ["Ua", "Ub", "Uc"], key=lambda chat: chat) == ["Ua", "Ub", "Uc"]
+
+
+def test_one_chats_calls_stay_in_order():
+    finished: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def send(item: tuple[str, int]) -> int:
+        chat, n = item
+        time.sleep(0.05 * (3 - n))  # earlier answers take longer: run at once, they would finish last
+        with lock:
+            finished.append(item)
+        return n
+
+    items = [("Ua", 0), ("Ub", 0), ("Ua", 1), ("Ua", 2), ("Ub", 1)]
+    assert SendPool(4).run_by_key(send, items, key=lambda item: item[0]) == [0, 0, 1, 2, 1]
+    assert [n for chat, n in finished if chat == "Ua"] == [0, 1, 2]
+    assert [n for chat, n in finished if chat == "Ub"] == [0, 1]
+
+
+def test_a_failure_is_handed_back_and_the_other_calls_still_run():
+    def send(item: tuple[str, int]) -> int:
+        if item == ("Ua", 0):
+            raise RuntimeError("database down")
+        return item[1]
+
+    items = [("Ua", 0), ("Ua", 1), ("Ub", 2)]
+    outcomes = SendPool(2).run_by_key(send, items, key=lambda item: item[0])
+    assert isinstance(outcomes[0], RuntimeError)
+    assert outcomes[1:] == [1, 2]
+
+
+def test_one_thread_runs_everything_in_the_callers_thread():
+    callers = SendPool(1).run_by_key(lambda _: threading.get_ident(), ["Ua", "Ub"], key=lambda chat: chat)
+    assert callers == [threading.get_ident()] * 2
