@@ -9,9 +9,9 @@ from flask.sessions import SecureCookieSessionInterface
 
 import storage
 from bot import api, cli, tasks, webhook
+from bot.call_pool import CallPool
 from bot.config import Settings
 from bot.line_client import LineClient
-from bot.send_pool import SendPool
 from bot.services import EXTENSION_KEY, Services
 from handlers import build_router
 from handlers.catalogue import Catalogue
@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                         access_token=settings.line_channel_access_token.reveal()),
         catalogue=Catalogue.load(settings.catalogue_path),
         router=build_router(),
-        senders=SendPool(settings.event_batch_size),
+        call_pool=CallPool(settings.event_batch_size),
     )
     tasks.init_app(app, settings)
     webhook.init_parser(app, settings.line_channel_secret.reveal())

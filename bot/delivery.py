@@ -120,7 +120,7 @@ def deliver(services: Services, outbound_id: int) -> float | None:
 def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float]:
     """First attempts at rows written already claimed by this worker (no claim needed).
 
-    The calls go out together, one chat's in order (``services.senders``), and LINE's acceptances
+    The calls go out together, one chat's in order (``services.call_pool``), and LINE's acceptances
     are recorded in one transaction after the last answer. Returns the rows to try again later,
     with their delays. A failure (the database, say) is raised after the others were sent and
     recorded; the sweep sends its row once the lease runs out.
@@ -131,7 +131,7 @@ def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float
             delay = deliver(services, attempt.outbound_id)
         return result, delay
 
-    outcomes = services.senders.run_by_key(send, attempts, key=lambda attempt: attempt.recipient)
+    outcomes = services.call_pool.run_by_key(send, attempts, key=lambda attempt: attempt.recipient)
     accepted: list[tuple[int, str | None]] = []
     later: dict[int, float] = {}
     failure: BaseException | None = None

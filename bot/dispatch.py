@@ -6,7 +6,7 @@ backlog then costs one claim, one read of the senders and one delivery record pe
 event, and a write transaction per few events. With no backlog a batch is the one event.
 
 1. Claim (a short write transaction): the events are leased to this worker.
-2. Without the write lock: fetch new senders' profiles (HTTP never runs in a transaction) and let
+2. Without the write lock: fetch new senders' profiles, together (HTTP never runs in a transaction), and let
    handlers do their CPU-heavy work (complaint scoring).
 3. Write transactions of up to ``EVENTS_PER_TRANSACTION`` events each: the leases checked, the
    handlers' changes, the outbox rows (written already held for this worker to send), the
@@ -102,21 +102,25 @@ def _claim(services: Services, event_id: int) -> _Claim | None:
     return _Claim(rows, lease_until) if rows else None
 
 
+def _needs_profile(row: Row, known: dict[str, Customer]) -> bool:
+    user_id = _user_id(row)
+    return user_id is not None and (row.event_type == "follow" or user_id not in known)
+
+
 def _prepare(services: Services, rows: list[Row]) -> dict[int, _Prepared]:
-    """Fetch new senders' profiles (once each) and run the preparers, outside any transaction."""
+    """Fetch new senders' profiles (once each, together) and run the preparers, outside any transaction."""
     with services.db.read_scope() as session:
         known = customers.get_many_by_line_id(session, filter(None, map(_user_id, rows)))
+    wanted = list(dict.fromkeys(_user_id(row) for row in rows if _needs_profile(row, known)))
+    fetched = services.call_pool.run_by_key(services.line.get_profile, wanted, key=lambda user_id: user_id)
     profiles: dict[str, Profile] = {}
-    prepared = {}
-    for row in rows:
-        user_id = _user_id(row)
-        profile = None
-        if user_id is not None and (row.event_type == "follow" or user_id not in known):
-            if user_id not in profiles:
-                profiles[user_id] = services.line.get_profile(user_id) or Profile(user_id=user_id)
-            profile = profiles[user_id]
-        prepared[row.id] = _Prepared(profile, services.router.prepared(services.settings.extra, to_inbound(row)))
-    return prepared
+    for user_id, profile in zip(wanted, fetched, strict=True):
+        if isinstance(profile, BaseException):
+            raise profile
+        profiles[user_id] = profile or Profile(user_id=user_id)
+    return {row.id: _Prepared(profiles[_user_id(row)] if _needs_profile(row, known) else None,
+                              services.router.prepared(services.settings.extra, to_inbound(row)))
+            for row in rows}
 
 
 def _handle(services: Services, session: Session, row: Row, prepared: _Prepared, known: dict[str, Customer],

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
+from bot.call_pool import CallPool
 from bot.config import Settings
 from bot.line_client import LineClient
-from bot.send_pool import SendPool
 from handlers.catalogue import Catalogue
 from handlers.routing import Router
 from storage import Database
@@ -41,7 +41,7 @@ class Services:
     line: LineClient
     catalogue: Catalogue
     router: Router
-    senders: SendPool
+    call_pool: CallPool
     clock: Callable[[], datetime] = utcnow
     queue: TaskQueue | None = field(default=None)
 

@@ -1,8 +1,9 @@
-"""Threads that send a batch's answers at the same time: every call to LINE is a network round trip.
+"""Threads that make a batch's calls to LINE at the same time: every call is a network round trip.
 
-A worker process handles one batch at a time. Sent one after another, a batch of answers costs
-a round trip each (30–100 ms to LINE); sent together, about one. Calls for the same chat stay in
-order, one after another, so a customer never sees a later answer before an earlier one.
+A worker process handles one batch at a time. Made one after another, a batch's profile fetches
+and answers cost a round trip each (30–100 ms to LINE); made together, about one each. Calls for
+the same chat stay in order, one after another, so a customer never sees a later answer before
+an earlier one.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class SendPool:
+class CallPool:
     """A small thread pool, started on first use in the process that uses it.
 
     A Huey worker process is forked from the consumer after the app is built; threads do not

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from bot.send_pool import SendPool
+from bot.call_pool import CallPool
 
 
 def test_calls_for_different_chats_run_at_the_same_time():
@@ -16,7 +16,7 @@ def test_calls_for_different_chats_run_at_the_same_time():
         barrier.wait()
         return chat
 
-    assert SendPool(3).run_by_key(send, ["Ua", "Ub", "Uc"], key=lambda chat: chat) == ["Ua", "Ub", "Uc"]
+    assert CallPool(3).run_by_key(send, ["Ua", "Ub", "Uc"], key=lambda chat: chat) == ["Ua", "Ub", "Uc"]
 
 
 def test_one_chats_calls_stay_in_order():
@@ -31,7 +31,7 @@ def test_one_chats_calls_stay_in_order():
         return n
 
     items = [("Ua", 0), ("Ub", 0), ("Ua", 1), ("Ua", 2), ("Ub", 1)]
-    assert SendPool(4).run_by_key(send, items, key=lambda item: item[0]) == [0, 0, 1, 2, 1]
+    assert CallPool(4).run_by_key(send, items, key=lambda item: item[0]) == [0, 0, 1, 2, 1]
     assert [n for chat, n in finished if chat == "Ua"] == [0, 1, 2]
     assert [n for chat, n in finished if chat == "Ub"] == [0, 1]
 
@@ -43,11 +43,11 @@ def test_a_failure_is_handed_back_and_the_other_calls_still_run():
         return item[1]
 
     items = [("Ua", 0), ("Ua", 1), ("Ub", 2)]
-    outcomes = SendPool(2).run_by_key(send, items, key=lambda item: item[0])
+    outcomes = CallPool(2).run_by_key(send, items, key=lambda item: item[0])
     assert isinstance(outcomes[0], RuntimeError)
     assert outcomes[1:] == [1, 2]
 
 
 def test_one_thread_runs_everything_in_the_callers_thread():
-    callers = SendPool(1).run_by_key(lambda _: threading.get_ident(), ["Ua", "Ub"], key=lambda chat: chat)
+    callers = CallPool(1).run_by_key(lambda _: threading.get_ident(), ["Ua", "Ub"], key=lambda chat: chat)
     assert callers == [threading.get_ident()] * 2
