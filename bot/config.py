@@ -100,7 +100,7 @@ class Settings:
     sweep_interval_minutes: int = 1
     stale_after_seconds: float = 60.0
     event_lease_seconds: float = 60.0
-    event_batch_size: int = 4
+    event_batch_size: int = 16
     delivery_lease_seconds: float = 30.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
