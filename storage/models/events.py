@@ -32,7 +32,7 @@ class WebhookEvent(Base):
     webhook_event_id: Mapped[str] = mapped_column(String(64), unique=True)
     event_type: Mapped[str] = mapped_column(String(32))
     source_type: Mapped[str | None] = mapped_column(String(16))
-    source_user_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    source_user_id: Mapped[str | None] = mapped_column(String(64))
     source_group_id: Mapped[str | None] = mapped_column(String(64))
     mode: Mapped[str] = mapped_column(String(16), default="active")
     is_redelivery: Mapped[bool] = mapped_column(Boolean, default=False)
