@@ -50,7 +50,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         settings=settings,
         db=database,
         line=LineClient(host=settings.line_api_base, timeout=settings.line_timeout_seconds,
-                        access_token=settings.line_channel_access_token.reveal()),
+                        access_token=settings.line_channel_access_token.reveal(),
+                        connections=settings.event_batch_size),  # the call pool's threads
         catalogue=Catalogue.load(settings.catalogue_path),
         router=build_router(),
         call_pool=CallPool(settings.event_batch_size),

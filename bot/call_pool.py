@@ -34,7 +34,7 @@ class CallPool:
     def _pool(self) -> ThreadPoolExecutor:
         with self._lock:
             if self._executor is None or self._pid != os.getpid():
-                self._executor = ThreadPoolExecutor(self.size, thread_name_prefix="koubei-send")
+                self._executor = ThreadPoolExecutor(self.size, thread_name_prefix="koubei-line")
                 self._pid = os.getpid()
             return self._executor
 

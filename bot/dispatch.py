@@ -6,8 +6,8 @@ backlog then costs one claim, one read of the senders and one delivery record pe
 event, and a write transaction per few events. With no backlog a batch is the one event.
 
 1. Claim (a short write transaction): the events are leased to this worker.
-2. Without the write lock: fetch new senders' profiles, together (HTTP never runs in a transaction), and let
-   handlers do their CPU-heavy work (complaint scoring).
+2. Without the write lock: fetch new senders' profiles, all at once (HTTP never runs in a
+   transaction), and let handlers do their CPU-heavy work (complaint scoring).
 3. Write transactions of up to ``EVENTS_PER_TRANSACTION`` events each: the leases checked, the
    handlers' changes, the outbox rows (written already held for this worker to send), the
    conversation log and the done marks commit together.

@@ -98,9 +98,12 @@ def classify_error(exc: ApiException) -> SendResult:
 class LineClient:
     """A Messaging API client bound to one channel and one host (LINE's or the emulator's)."""
 
-    def __init__(self, *, host: str, access_token: str, timeout: float = 5.0) -> None:
+    def __init__(self, *, host: str, access_token: str, timeout: float = 5.0, connections: int = 0) -> None:
+        """``connections``: how many calls may run at once, each kept alive (the SDK's own default is
+        5 per core; one over the limit is opened, used once and dropped with a warning)."""
         configuration = Configuration(host=host, access_token=access_token)
         configuration.retries = False  # the outbox retries, with backoff and a retry key
+        configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize, connections)
         self._api_client = ApiClient(configuration)
         self._api = MessagingApi(self._api_client)
         self._timeout = (min(timeout, 3.0), timeout)

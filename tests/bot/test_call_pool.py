@@ -6,6 +6,8 @@ import threading
 import time
 
 from bot.call_pool import CallPool
+from bot.line_client import LineClient
+from tests.conftest import ACCESS_TOKEN
 
 
 def test_calls_for_different_chats_run_at_the_same_time():
@@ -51,3 +53,19 @@ def test_a_failure_is_handed_back_and_the_other_calls_still_run():
 def test_one_thread_runs_everything_in_the_callers_thread():
     callers = CallPool(1).run_by_key(lambda _: threading.get_ident(), ["Ua", "Ub"], key=lambda chat: chat)
     assert callers == [threading.get_ident()] * 2
+
+
+def test_every_call_made_at_once_keeps_its_connection(emulator, caplog):
+    # 24 profile fetches held open together: with fewer pooled connections than calls, urllib3
+    # opens extra ones, drops them after one use and warns
+    users = [f"U{i:032x}" for i in range(1, 25)]
+    for user in users:
+        emulator.add_user(user, display_name="客人")
+    emulator.inject_fault(delay=0.3, count=len(users), path="/v2/bot/profile")
+    client = LineClient(host=emulator.url, access_token=ACCESS_TOKEN, connections=len(users))
+    try:
+        profiles = CallPool(len(users)).run_by_key(client.get_profile, users, key=lambda user: user)
+    finally:
+        client.close()
+    assert [profile.user_id for profile in profiles] == users
+    assert not [record for record in caplog.records if "pool is full" in record.getMessage()]
