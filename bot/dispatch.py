@@ -112,14 +112,15 @@ def _prepare(services: Services, rows: list[Row]) -> dict[int, _Prepared]:
     """Fetch new senders' profiles (once each, together) and run the preparers, outside any transaction."""
     with services.db.read_scope() as session:
         known = customers.get_many_by_line_id(session, filter(None, map(_user_id, rows)))
-    wanted = list(dict.fromkeys(_user_id(row) for row in rows if _needs_profile(row, known)))
+    senders = {row.id: _user_id(row) for row in rows if _needs_profile(row, known)}
+    wanted = list(dict.fromkeys(senders.values()))
     fetched = services.call_pool.run_by_key(services.line.get_profile, wanted, key=lambda user_id: user_id)
     profiles: dict[str, Profile] = {}
     for user_id, profile in zip(wanted, fetched, strict=True):
         if isinstance(profile, BaseException):
             raise profile
         profiles[user_id] = profile or Profile(user_id=user_id)
-    return {row.id: _Prepared(profiles[_user_id(row)] if _needs_profile(row, known) else None,
+    return {row.id: _Prepared(profiles[senders[row.id]] if row.id in senders else None,
                               services.router.prepared(services.settings.extra, to_inbound(row)))
             for row in rows}
 
