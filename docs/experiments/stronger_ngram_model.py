@@ -1,0 +1,158 @@
+"""Would a stronger n-gram model help? Nested 5-fold CV on shipped training data only.
+
+The experiment of docs/sentiment.md ("A stronger n-gram model"); it reads no evaluation set. Run
+from the project folder (several minutes):
+
+    .venv/bin/python docs/experiments/stronger_ngram_model.py
+
+Candidates, all trained on exactly the shipped training data (corpus + chat rows, same weights,
+same ``prepare``), fixed before the run:
+
+- A: the shipped TF-IDF features scaled elementwise by the NB log-count ratio
+  r = log((p/|p|1) / (q/|q|1)) of the training fold (NBSVM-style, Wang & Manning 2012), with
+  p = 1 + weighted sum of binarised feature vectors of non-complaints, q the same for complaints;
+  then the same logistic regression (C = 4). r is folded into the fitted coefficients, which is
+  exact because it scales the normalised TF-IDF vector, so the shipped plain-Python scoring path
+  applies unchanged (checked below against scikit-learn on the scaled features).
+- B: character 1-4-grams, otherwise shipped.
+- C: both.
+
+Each configuration gets out-of-fold n-gram logits (complaint_tuning's sample and folds) and fusion
+weights fitted on the other folds. Read at the shipped threshold, on held-out rows: (1) complaint
+F1 on the corpus sample, (2) complaints caught and non-complaints flagged on our chat training rows.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy
+from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from handlers import complaint_model, sentiment  # noqa: E402
+from handlers.complaint_detection import ComplaintThresholds, chatness, combine  # noqa: E402
+from handlers.complaint_lexicon import analyze  # noqa: E402
+from handlers.complaint_tuning import CHAT_ROW_WEIGHT, CORPUS_SAMPLE, FOLDS, SEED, TuningRow, fit_weights  # noqa: E402
+
+THRESHOLD = ComplaintThresholds().complaint_threshold
+NB_ALPHA = 1.0
+CANDIDATES = (  # name, n-gram range, NB scaling; None = complaint_model.build as shipped
+    ("shipped", None, False),
+    ("A: NB-scaled features", (1, 3), True),
+    ("B: char 1-4-grams", (1, 4), False),
+    ("C: NB-scaled 1-4-grams", (1, 4), True),
+)
+
+
+def log_count_ratio(features: sparse.csr_matrix, labels: list[int], weights: list[float]) -> numpy.ndarray:
+    """r = log((p/|p|1) / (q/|q|1)) over binarised features; p for non-complaints, q for complaints."""
+    binary = features.copy()
+    binary.data[:] = 1.0
+    label = numpy.asarray(labels)
+    weight = numpy.asarray(weights, dtype=numpy.float64)
+    p = NB_ALPHA + binary.T @ (weight * (label == 1))
+    q = NB_ALPHA + binary.T @ (weight * (label == 0))
+    return numpy.log((p / p.sum()) / (q / q.sum()))
+
+
+def build_candidate(
+    data: complaint_model.TrainingData, ngram_range: tuple[int, int], nb_scaled: bool, check: list[str] | None = None
+) -> complaint_model.ComplaintModel:
+    """The shipped build with another n-gram range and/or NB scaling folded into the coefficients."""
+    vectorizer = TfidfVectorizer(
+        analyzer="char",
+        ngram_range=ngram_range,
+        min_df=complaint_model.MIN_DF,
+        sublinear_tf=True,
+        dtype=numpy.float32,
+    )
+    features = vectorizer.fit_transform(data.texts)
+    ratio = log_count_ratio(features, data.labels, data.weights) if nb_scaled else None
+    if ratio is not None:
+        features = (features @ sparse.diags(ratio)).tocsr()
+    classifier = LogisticRegression(C=complaint_model.REGULARISATION_C, max_iter=2000)
+    classifier.fit(features, data.labels, sample_weight=data.weights)
+    reference = None
+    if check and ratio is not None:
+        scaled = (vectorizer.transform(check) @ sparse.diags(ratio)).tocsr()
+        reference = classifier.decision_function(scaled)
+    if ratio is not None:
+        classifier.coef_ = classifier.coef_ * ratio
+    model = complaint_model.ComplaintModel(vectorizer, classifier, "")
+    if reference is not None:
+        sign = -1.0 if list(classifier.classes_).index(0) == 0 else 1.0
+        fast = numpy.asarray(model.complaint_logits(check))
+        expected = numpy.clip(sign * reference, -complaint_model.LOGIT_LIMIT, complaint_model.LOGIT_LIMIT)
+        gap = float(numpy.max(numpy.abs(fast - expected)))
+        assert gap < 1e-4, f"folded coefficients disagree with scikit-learn by {gap}"
+        print(f"  fast path vs scikit-learn on scaled features: max difference {gap:.1e}", flush=True)
+    return model
+
+
+def main() -> None:
+    data = complaint_model.load_training_data()
+    rng = random.Random(SEED)  # the same sample, chat order and folds as complaint_tuning.out_of_fold_rows
+    corpus = rng.sample(range(data.corpus_rows), min(CORPUS_SAMPLE, data.corpus_rows))
+    chat = list(range(data.corpus_rows, len(data.texts)))
+    rng.shuffle(chat)
+    fold_of = {i: fold for fold in range(FOLDS) for group in (corpus, chat) for i in group[fold::FOLDS]}
+    held = corpus + chat
+    positive = {i: sentiment.score_simplified(data.texts[i]) for i in held}
+
+    def run(ngram_range: tuple[int, int] | None, nb_scaled: bool) -> dict[int, float]:
+        logits: dict[int, float] = {}
+        for fold in range(FOLDS):
+            test = [i for i in held if fold_of[i] == fold]
+            skip = set(test)
+            keep = [i for i in range(len(data.texts)) if i not in skip]
+            subset = complaint_model.TrainingData(
+                [data.texts[i] for i in keep], [data.labels[i] for i in keep], [data.weights[i] for i in keep]
+            )
+            texts = [data.texts[i] for i in test]
+            if ngram_range is None:
+                model = complaint_model.build(subset)
+            else:
+                model = build_candidate(subset, ngram_range, nb_scaled, check=texts[:200] if fold == 0 else None)
+            logits.update(zip(test, model.complaint_logits(texts), strict=True))
+        probabilities: dict[int, float] = {}
+        for fold in range(FOLDS):
+            fit_rows = [TuningRow(data.texts[i], data.labels[i], 1.0 if i < data.corpus_rows else CHAT_ROW_WEIGHT,
+                                  logits[i]) for i in held if fold_of[i] != fold]
+            thresholds = fit_weights(fit_rows, ComplaintThresholds())
+            for i in (i for i in held if fold_of[i] == fold):
+                probabilities[i] = _probability(data.texts[i], logits[i], positive[i], thresholds)
+        return probabilities
+
+    complaints = [i for i in chat if data.labels[i] == 0]
+    others = [i for i in chat if data.labels[i] == 1]
+    for name, ngram_range, nb_scaled in CANDIDATES:
+        started = time.perf_counter()
+        probabilities = run(ngram_range, nb_scaled)
+        caught = sum(probabilities[i] >= THRESHOLD for i in complaints)
+        flagged = sum(probabilities[i] >= THRESHOLD for i in others)
+        print(f"== {name} (threshold {THRESHOLD}, {time.perf_counter() - started:.0f} s)\n"
+              f"  (1) corpus sample: complaint F1 {_f1(probabilities, corpus, data.labels):.4f}\n"
+              f"  (2) chat rows: caught {caught}/{len(complaints)}, flagged {flagged}/{len(others)}", flush=True)
+
+
+def _probability(text: str, logit: float, positive: float, thresholds: ComplaintThresholds) -> float:
+    signals = analyze(text)
+    return 0.0 if signals.sticker else combine(logit, positive, signals, chatness(text, thresholds), thresholds)[0]
+
+
+def _f1(probabilities: dict[int, float], rows: list[int], labels: list[int]) -> float:
+    tp = sum(probabilities[i] >= THRESHOLD for i in rows if labels[i] == 0)
+    fp = sum(probabilities[i] >= THRESHOLD for i in rows if labels[i] == 1)
+    fn = sum(probabilities[i] < THRESHOLD for i in rows if labels[i] == 0)
+    return 2 * tp / (2 * tp + fp + fn)
+
+
+if __name__ == "__main__":
+    main()
