@@ -26,14 +26,6 @@ def get_many_by_line_id(session: Session, line_user_ids: Iterable[str]) -> dict[
     return {c.line_user_id: c for c in session.scalars(select(Customer).where(Customer.line_user_id.in_(ids)))}
 
 
-def get_or_create(session: Session, *, line_user_id: str, now: datetime) -> tuple[Customer, bool]:
-    """Return the customer for a LINE user, creating the row on first contact."""
-    customer = get_by_line_id(session, line_user_id=line_user_id)
-    if customer is not None:
-        return customer, False
-    return create(session, line_user_id=line_user_id, now=now), True
-
-
 def create(session: Session, *, line_user_id: str, now: datetime) -> Customer:
     """Add a customer the caller knows is new (first contact), with its id assigned."""
     customer = Customer(line_user_id=line_user_id, follow_status=FollowStatus.UNKNOWN, created_at=now)

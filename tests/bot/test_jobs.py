@@ -21,7 +21,7 @@ def test_job_notifications_are_pushed_once(services, emulator, customer_id):
 
 def test_job_skips_customers_who_blocked_the_account(services, emulator, customer_id):
     with services.db.session_scope() as session:
-        customer, _ = customers.get_or_create(session, line_user_id=customer_id, now=utcnow())
+        customer = customers.create(session, line_user_id=customer_id, now=utcnow())
         customers.mark_unfollowed(customer, now=utcnow())
         session.flush()
         blocked_id = customer.id

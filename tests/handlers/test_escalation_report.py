@@ -17,7 +17,7 @@ def seed_case(session, now: datetime, name: str, *, opened: timedelta, claimed: 
               first_response: timedelta | None = None, resolved: timedelta | None = None,
               rating: int | None = None, staff_id: int) -> None:
     """One case, its moments given as offsets from its opening."""
-    customer, _ = customers.get_or_create(session, line_user_id="U" + name.encode().hex().ljust(32, "0")[:32], now=now)
+    customer = customers.create(session, line_user_id="U" + name.encode().hex().ljust(32, "0")[:32], now=now)
     start = now - opened
     case = cases.create_case(session, customer_id=customer.id, source=CaseSource.CHAT, score=0.9, sentiment=0.1,
                              excerpt=name, now=start, claim_due_at=start + 30 * MIN, resolve_due_at=start + 24 * HOUR)

@@ -49,7 +49,7 @@ def seeded(services, post_purchase):
         version = surveys.get_latest_version(session, survey_id=survey.id)
         for index, (source, state, seconds, answers) in enumerate(SEED):
             started = T0 + timedelta(hours=index)
-            customer, _ = customers.get_or_create(session, line_user_id=f"U{index:032x}", now=started)
+            customer = customers.create(session, line_user_id=f"U{index:032x}", now=started)
             customer.display_name = f"顧客{index}"
             invitation = surveys.create_invitation(session, version_id=version.id, customer_id=customer.id,
                                                    source=source, now=started) \
