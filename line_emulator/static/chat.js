@@ -212,8 +212,15 @@
     state.chatKey = chatId();
     state.since = 0;
     state.lastEntry = null;
+    $("timeline").dataset.chat = state.chatKey;
     $("timeline").replaceChildren();
     $("quick-replies").replaceChildren();
+  }
+
+  // Clear another chat's timeline at once: a poll still in flight would leave it up until the next one.
+  function showChat() {
+    if (chatId() !== state.chatKey) resetTimeline();
+    poll();
   }
 
   async function poll() {
@@ -251,7 +258,7 @@
     $("user-select").addEventListener("change", (e) => {
       selectUser(e.target.value);
       renderHeader();
-      poll();
+      showChat();
     });
     $("new-user-form").addEventListener("submit", async (e) => {
       e.preventDefault();
@@ -262,7 +269,7 @@
       selectUser(created.data.userId);
       $("new-user-name").value = "";
       await loadUsers();
-      poll();
+      showChat();
     });
     $("composer").addEventListener("submit", (e) => {
       e.preventDefault();
@@ -277,13 +284,13 @@
       state.groupMode = e.target.checked;
       store.setItem("emu.groupMode", state.groupMode ? "1" : "0");
       renderHeader();
-      poll();
+      showChat();
     });
     $("group-id").addEventListener("change", (e) => {
       state.groupId = e.target.value.trim();
       store.setItem("emu.groupId", state.groupId);
       renderHeader();
-      poll();
+      showChat();
     });
     $("new-group").addEventListener("click", () => {
       state.groupId = "C" + hex(32);
@@ -291,7 +298,7 @@
       store.setItem("emu.groupId", state.groupId);
       store.setItem("emu.groupMode", "1");
       renderHeader();
-      poll();
+      showChat();
     });
     $("join-group").addEventListener("click", () => {
       if (inGroup()) send("join", { groupId: state.groupId }, "join");
