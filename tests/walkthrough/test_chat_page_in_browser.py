@@ -17,9 +17,11 @@ from sqlalchemy import select
 
 from storage import referrals
 from storage.models import Case, CaseStatus
+from tests.handlers import escalation_support as support
 from tests.handlers.escalation_support import CAMPAIGN, SERVICE_RECOVERY, Texts, issue
 
 pytestmark = pytest.mark.browser
+t = support.t  # the catalogue texts fixture the escalation tests use
 
 WAIT_SECONDS = 20
 COMPLAINT = "等了一個小時餐點還是冷掉的，太誇張了，我要退款"
@@ -170,12 +172,6 @@ class ChatPage:
 def page(browser, live_bot, emulator_server, emulator) -> ChatPage:
     """The chat page of a freshly reset emulator, webhooks going to the live bot."""
     return ChatPage(browser, emulator_server.url + "/")
-
-
-@pytest.fixture
-def t(services) -> Texts:
-    """Catalogue texts in zh-TW."""
-    return Texts(services)
 
 
 def test_a_newcomer_adds_the_bot_and_taps_its_menu(page: ChatPage, t: Texts) -> None:
