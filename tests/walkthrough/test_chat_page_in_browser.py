@@ -89,7 +89,10 @@ class ChatPage:
         """The timeline's entries as shown: notes, the person's messages, the bot's messages."""
         return self._texts("#timeline > *")
 
-    def _showing(self, chat_id: str) -> None:
+    def _showing_own_chat(self) -> None:
+        """Wait until the timeline shows the chat the side panel picks: the group's when ticked, else the user's."""
+        in_group = self._id("group-mode").is_selected()
+        chat_id = self._id("group-id").get_attribute("value") if in_group else self._id("user-id").text
         self.wait.until(lambda _d: self._id("timeline").get_attribute("data-chat") == chat_id,
                         f"the timeline never switched to {chat_id}")
 
@@ -104,7 +107,7 @@ class ChatPage:
         self._id("new-user-name").send_keys(name)
         self._find("#new-user-form button[type=submit]")[0].click()
         self.wait.until(lambda _d: self._id("chat-title").text == name)
-        self._showing(self._id("user-id").text)
+        self._showing_own_chat()
 
     def add_friend(self) -> None:
         """Tap 'Add friend': a follow webhook."""
@@ -115,18 +118,16 @@ class ChatPage:
         """Switch the page to another user's chat."""
         select = self.select(self._id("user-select"))
         option = next(o for o in select.options if o.text.startswith(f"{name} ("))
-        user_id = option.get_attribute("value")
-        select.select_by_value(user_id)
+        select.select_by_value(option.get_attribute("value"))
         self.wait.until(lambda _d: self._id("chat-title").text == name)
-        self._showing(self._id("group-id").get_attribute("value") if self._id("group-mode").is_selected()
-                      else user_id)
+        self._showing_own_chat()
 
     def toggle_group(self, on: bool) -> None:
         """Tick or untick 'Send as a member of a group'."""
         box = self._id("group-mode")
         if box.is_selected() != on:
             box.click()
-        self._showing(self._id("group-id").get_attribute("value") if on else self._id("user-id").text)
+        self._showing_own_chat()
 
     def click(self, element_id: str) -> None:
         """Click a button of the side panel or header by id."""
