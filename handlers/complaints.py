@@ -53,8 +53,8 @@ def open_or_join_case(session: Session, *, customer: Customer, text: str, score:
     opened = False
     if case is None:
         case = cases.create_case(session, customer_id=customer.id, source=source, score=score, sentiment=sentiment,
-                                 excerpt=text, now=now, claim_due_at=now + timing.claim_within,
-                                 resolve_due_at=now + timing.resolve_within)
+                                 excerpt=text, now=now, claim_due_at=timing.claim_due(now),
+                                 resolve_due_at=timing.resolve_due(now))
         opened = case is not None
         # None: a message sent at the same instant opened it first; join that one
         case = case or cases.get_active_case(session, customer_id=customer.id)
