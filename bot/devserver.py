@@ -8,12 +8,15 @@ dies the rest are stopped too, so nothing is left half-running.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.config import DEFAULT_INSTANCE, PROJECT_ROOT
@@ -74,10 +77,47 @@ def _migrate(env: dict[str, str]) -> None:
 
 
 def flask_command(args: list[str]) -> int:
-    """Run ``flask --app wsgi ARGS`` with the same environment ``./run`` gives the bot."""
+    """Run ``flask --app wsgi ARGS`` with the environment ``./run`` gives the bot, on an up-to-date schema.
+
+    A newcomer may import a survey before ever starting the bot, or after pulling a new
+    migration: upgrade first (silently; a no-op when current), in this process, so the app
+    loads once.
+    """
     env, _use_emulator = _environment()
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", *args]
-    return subprocess.run(command, env=env, cwd=PROJECT_ROOT).returncode
+    os.environ.update(env)
+    os.chdir(PROJECT_ROOT)
+    if args[:1] != ["db"]:
+        import storage.migrate
+        from bot.services import get_services
+        from wsgi import app
+
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        storage.migrate.upgrade(get_services(app).db.url)
+    from flask.cli import cli
+
+    return cli.main(args=["--app", "wsgi", *args], prog_name="flask")
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (OSError, ValueError):
+        return False
+
+
+def _wait_until_serving(urls: list[str], children: list[tuple[str, subprocess.Popen]],
+                        stopping: Callable[[], bool], timeout: float = 120.0) -> bool:
+    """Wait until every URL answers 200; False if a child dies, Ctrl-C comes or time runs out first."""
+    deadline = time.monotonic() + timeout
+    pending = list(urls)
+    while pending:
+        if stopping() or time.monotonic() > deadline or any(child.poll() is not None for _, child in children):
+            return False
+        pending = [url for url in pending if not _answers(url)]
+        if pending:
+            time.sleep(0.2)
+    return True
 
 
 def main() -> int:
@@ -95,8 +135,14 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    time.sleep(2)
+    urls = [f"http://127.0.0.1:{env['PORT']}/healthz"]
     if use_emulator:
+        urls.append(f"http://127.0.0.1:{env.get('KOUBEI_EMULATOR_PORT', '5100')}/")
+    # the chat page is announced only once it and the bot answer: a newcomer's first tap must reach the bot
+    if not _wait_until_serving(urls, children, lambda: stopping):
+        if not stopping and all(child.poll() is None for _, child in children):
+            print(f"\n  The bot does not answer on {urls[0]} yet; see the log above.\n", flush=True)
+    elif use_emulator:
         port = env.get("KOUBEI_EMULATOR_PORT", "5100")
         print(f"\n  Koubei is running against the local LINE emulator.\n"
               f"  Open the chat page: http://127.0.0.1:{port}/\n  Stop with Ctrl-C.\n", flush=True)

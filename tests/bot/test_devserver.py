@@ -1,0 +1,119 @@
+"""The README's first command for real: `./run` (bot.devserver) and `./run flask` on a fresh instance folder.
+
+`./run` itself only creates the venv and execs `python -m bot.devserver`; these tests start that module
+with no LINE credentials, as a newcomer's machine has none, and talk to what it starts over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+
+from bot.config import DEFAULT_CATALOGUE
+from handlers.catalogue import Catalogue
+from line_emulator.testing import EmulatorClient
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+START_SECONDS = 180  # migrations, gunicorn, and the worker loading (the first time, building) the complaint model
+
+
+@pytest.fixture
+def fresh_env(tmp_path, tmp_path_factory) -> dict[str, str]:
+    """A newcomer's environment: no LINE credentials, no database settings, an empty instance folder."""
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("LINE_", "KOUBEI_", "DATABASE_URL", "REDIS_URL", "SECRET_KEY"))}
+    # one model cache for the whole run, as the real-worker tests use
+    env.update(KOUBEI_INSTANCE_PATH=str(tmp_path / "instance"),
+               KOUBEI_MODEL_CACHE=str(tmp_path_factory.getbasetemp() / "model-cache"))
+    return env
+
+
+class Output:
+    """Everything a process and its children print, read as it comes so no pipe ever fills."""
+
+    def __init__(self, process: subprocess.Popen) -> None:
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, args=(process,), daemon=True).start()
+
+    def _read(self, process: subprocess.Popen) -> None:
+        for line in process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_run_starts_a_bot_a_newcomer_can_talk_to_and_ctrl_c_stops_everything(fresh_env):
+    web_port, chat_port = free_port(), free_port()
+    fresh_env.update(PORT=str(web_port), KOUBEI_EMULATOR_PORT=str(chat_port))
+    process = subprocess.Popen([sys.executable, "-m", "bot.devserver"], cwd=ROOT, env=fresh_env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    output = Output(process)
+    try:
+        chat_page = f"http://127.0.0.1:{chat_port}/"
+        assert wait_for(lambda: f"Open the chat page: {chat_page}" in output.text(), START_SECONDS), output.text()
+        page = requests.get(chat_page, timeout=10)
+        assert page.status_code == 200 and "LINE emulator" in page.text
+
+        emulator = EmulatorClient(chat_page)
+        user_id = "U" + os.urandom(16).hex()
+        emulator.add_user(user_id, "王小明")
+        status, _ = emulator.follow(user_id)  # signed with the generated development secret
+        assert status == 200
+        welcome = Catalogue.load(DEFAULT_CATALOGUE).translator("zh-TW")("welcome.new", name="王小明")
+        # answered by the worker process, through the LINE SDK, within the worker's start-up time
+        assert wait_for(lambda: welcome in emulator.texts(user_id), START_SECONDS), (emulator.texts(user_id),
+                                                                                        output.text())
+        health = requests.get(f"http://127.0.0.1:{web_port}/healthz", timeout=10).json()
+        assert (health["database"], health["queue"], health["events"]) == ("ok", "ok", {"done": 1})
+        assert (Path(fresh_env["KOUBEI_INSTANCE_PATH"]) / "dev.env").stat().st_mode & 0o777 == 0o600
+
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal reaches the whole group
+        process.wait(60)
+        assert wait_for(lambda: not group_alive(process.pid), 30), "a child outlived Ctrl-C"
+    finally:
+        if group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+
+def _run_flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "bot.devserver", "flask", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_run_flask_works_before_the_bot_ever_started(fresh_env):
+    imported = _run_flask(fresh_env, "surveys", "import", "examples/surveys/post_purchase.yaml")
+    assert imported.returncode == 0, imported.stderr
+    assert "post_purchase: created (version 1)" in imported.stdout
+    assert "alembic" not in imported.stderr  # the schema was brought up to date without a word
+    listed = _run_flask(fresh_env, "surveys", "list")
+    assert listed.returncode == 0 and listed.stdout.startswith("post_purchase "), listed.stdout
+    assert _run_flask(fresh_env, "no-such-command").returncode == 2  # flask's own exit code comes through
