@@ -29,6 +29,13 @@ def customer_name(t: Translator, customer: Customer) -> str:
     return customer.display_name or t("customer.default_name")
 
 
+def waited(t: Translator, minutes: int) -> str:
+    """How long a case has waited, as people say it: 31 分鐘, or 34 小時 30 分鐘 after a night closed."""
+    if minutes < 120:
+        return t("case.waited.minutes", minutes=minutes)
+    return t("case.waited.hours", hours=minutes // 60, minutes=minutes % 60)
+
+
 def case_buttons(t: Translator, case: Case) -> tuple[Button, ...]:
     """認領, 回覆 and 已解決, each naming the case in the postback."""
     params = {"c": str(case.id)}
@@ -50,7 +57,8 @@ def case_card(t: Translator, *, case: Case, customer: Customer, headline: str, n
         lines.append(t("case.card.handler", name=handler.name))
     else:
         lines.append(t("case.card.claim_by", time=local_time(t, case.claim_due_at, now)))
-    title = t(headline, number=case.id, minutes=minutes_between(case.opened_at, now),
+    minutes = minutes_between(case.opened_at, now)
+    title = t(headline, number=case.id, minutes=minutes, waited=waited(t, minutes),
               hours=round((now - case.opened_at).total_seconds() / 3600))
     return Card(alt_text=t("case.card.alt", title=title, name=name, text=excerpt(case.excerpt, 40)),
                 title=title, lines=tuple(lines), buttons=case_buttons(t, case))

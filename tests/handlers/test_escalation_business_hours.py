@@ -119,4 +119,5 @@ def test_a_complaint_on_saturday_night_is_promised_for_monday_and_escalated_then
     clock.now = monday_claim_due
     assert run_sla(services) == 1
     [escalated] = manager.inbox()
-    assert card_texts(escalated)[0] == t("case.card.unclaimed", number=case.id, minutes=34 * 60 + 30)
+    waited = t("case.waited.hours", hours=34, minutes=30)  # since Saturday 23:00, not 2070 minutes
+    assert card_texts(escalated)[0] == t("case.card.unclaimed", number=case.id, waited=waited)

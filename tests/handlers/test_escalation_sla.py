@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from bot import tasks
+from bot.config import DEFAULT_CATALOGUE
+from handlers.catalogue import Catalogue
+from handlers.escalation.cards import waited
 from tests.handlers import escalation_support as support
 from tests.handlers.escalation_support import COMPLAINT, all_cases, card_texts, run_sla
 
@@ -21,7 +26,8 @@ def test_unclaimed_case_is_re_escalated_to_managers_once(services, customer, sta
     assert run_sla(services) == 1
     [case] = all_cases(services)
     [card] = manager.inbox()
-    assert card_texts(card)[0] == t("case.card.unclaimed", number=case.id, minutes=31)
+    assert card_texts(card)[0] == t("case.card.unclaimed", number=case.id,
+                                    waited=t("case.waited.minutes", minutes=31))
     assert list(support.buttons(card)) == [t("case.button.claim"), t("case.button.reply"), t("case.button.resolve")]
     assert clerk.inbox() == [] and staff_group.inbox() == []
     assert case.escalated_at == clock.now
@@ -63,7 +69,8 @@ def test_without_managers_the_staff_group_is_told(services, customer, staff_grou
     assert run_sla(services) == 1
     [case] = all_cases(services)
     [card] = staff_group.inbox()
-    assert card_texts(card)[0] == t("case.card.unclaimed", number=case.id, minutes=31)
+    assert card_texts(card)[0] == t("case.card.unclaimed", number=case.id,
+                                    waited=t("case.waited.minutes", minutes=31))
 
 
 def test_workers_running_the_job_together_send_once(services, emulator, customer, staff_group, manager, clock):
@@ -82,3 +89,13 @@ def test_workers_running_the_job_together_send_once(services, emulator, customer
         thread.join(60)
     assert sorted(sent) == [0, 0, 1]
     assert len(manager.inbox()) == 1
+
+
+@pytest.mark.parametrize(("minutes", "zh", "en"), [
+    (31, "31 分鐘", "31 min"), (119, "119 分鐘", "119 min"), (120, "2 小時 0 分鐘", "2 h 0 min"),
+    (2070, "34 小時 30 分鐘", "34 h 30 min"),
+])
+def test_waiting_time_reads_in_hours_once_it_is_long(minutes, zh, en):
+    catalogue = Catalogue.load(DEFAULT_CATALOGUE)
+    assert waited(catalogue.translator("zh-TW"), minutes) == zh
+    assert waited(catalogue.translator("en"), minutes) == en
