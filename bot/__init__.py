@@ -10,12 +10,14 @@ from flask.sessions import SecureCookieSessionInterface
 import storage
 from bot import api, cli, tasks, webhook
 from bot.call_pool import CallPool
-from bot.config import Settings
+from bot.config import DEFAULT_CATALOGUE, Settings
 from bot.line_client import LineClient
 from bot.services import EXTENSION_KEY, Services
 from handlers import build_router
 from handlers.catalogue import Catalogue
 from handlers.escalation.options import CaseOptions
+
+log = logging.getLogger(__name__)
 
 
 def configure_logging() -> None:
@@ -38,6 +40,18 @@ class CookieSessions(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+def _catalogue(settings: Settings) -> Catalogue:
+    """The shipped texts, under the business's edited copy when KOUBEI_CATALOGUE names one."""
+    shipped = Catalogue.load(DEFAULT_CATALOGUE)
+    if settings.catalogue_path.resolve() == DEFAULT_CATALOGUE.resolve():
+        return shipped
+    catalogue, missing = shipped.edited_by(Catalogue.load(settings.catalogue_path))
+    if missing:
+        log.warning("%s lacks %d text(s) added since it was copied; the shipped wording is used: %s",
+                    settings.catalogue_path, len(missing), ", ".join(missing))
+    return catalogue
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app: settings, database, LINE client, task queue, webhook and CLI."""
     settings = settings or Settings.from_env()
@@ -54,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         line=LineClient(host=settings.line_api_base, timeout=settings.line_timeout_seconds,
                         access_token=settings.line_channel_access_token.reveal(),
                         connections=settings.event_batch_size),  # the call pool's threads
-        catalogue=Catalogue.load(settings.catalogue_path),
+        catalogue=_catalogue(settings),
         router=build_router(),
         call_pool=CallPool(settings.event_batch_size),
     )

@@ -46,6 +46,26 @@ class Catalogue:
                 raise CatalogueError(f"{path}: {exc}") from exc
         return cls(_flatten(data))
 
+    def edited_by(self, edited: Catalogue) -> tuple[Catalogue, list[str]]:
+        """This (shipped) catalogue with a business's edited copy on top; also the keys it lacks.
+
+        A copy made before an upgrade lacks the texts added since: those come from the shipped
+        catalogue rather than failing when first needed. A text that asks for a value the code
+        does not give (a typo in ``{name}``) is refused now, not when a customer would see it.
+        """
+        entries = {key: dict(versions) for key, versions in self._entries.items()}
+        for key, versions in edited._entries.items():
+            if key not in entries:
+                continue  # a text this version no longer uses
+            for language in versions:
+                unknown = edited.placeholders(key, language) - self.placeholders(key)
+                if unknown:
+                    raise CatalogueError(f"{key} ({language}): unknown placeholder(s) "
+                                         f"{', '.join(sorted(unknown))}; this text can use "
+                                         f"{', '.join(sorted(self.placeholders(key))) or 'none'}")
+            entries[key].update(versions)
+        return Catalogue(entries), sorted(set(self._entries) - set(edited._entries))
+
     def keys(self) -> list[str]:
         """Every text key, sorted."""
         return sorted(self._entries)
