@@ -11,8 +11,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ import requests
 from bot.config import DEFAULT_CATALOGUE
 from handlers.catalogue import Catalogue
 from line_emulator.testing import EmulatorClient
+from tests.bot.test_worker import wait_until
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,15 +52,6 @@ class Output:
         return "\n".join(self.lines)
 
 
-def wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -78,7 +68,7 @@ def test_run_starts_a_bot_a_newcomer_can_talk_to_and_ctrl_c_stops_everything(fre
     output = Output(process)
     try:
         chat_page = f"http://127.0.0.1:{chat_port}/"
-        assert wait_for(lambda: f"Open the chat page: {chat_page}" in output.text(), START_SECONDS), output.text()
+        assert wait_until(lambda: f"Open the chat page: {chat_page}" in output.text(), START_SECONDS), output.text()
         page = requests.get(chat_page, timeout=10)
         assert page.status_code == 200 and "LINE emulator" in page.text
 
@@ -89,7 +79,7 @@ def test_run_starts_a_bot_a_newcomer_can_talk_to_and_ctrl_c_stops_everything(fre
         assert status == 200
         welcome = Catalogue.load(DEFAULT_CATALOGUE).translator("zh-TW")("welcome.new", name="王小明")
         # answered by the worker process, through the LINE SDK, within the worker's start-up time
-        assert wait_for(lambda: welcome in emulator.texts(user_id), START_SECONDS), (emulator.texts(user_id),
+        assert wait_until(lambda: welcome in emulator.texts(user_id), START_SECONDS), (emulator.texts(user_id),
                                                                                         output.text())
         health = requests.get(f"http://127.0.0.1:{web_port}/healthz", timeout=10).json()
         assert (health["database"], health["queue"], health["events"]) == ("ok", "ok", {"done": 1})
@@ -97,7 +87,7 @@ def test_run_starts_a_bot_a_newcomer_can_talk_to_and_ctrl_c_stops_everything(fre
 
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal reaches the whole group
         process.wait(60)
-        assert wait_for(lambda: not group_alive(process.pid), 30), "a child outlived Ctrl-C"
+        assert wait_until(lambda: not group_alive(process.pid), 30), "a child outlived Ctrl-C"
     finally:
         if group_alive(process.pid):
             os.killpg(process.pid, signal.SIGKILL)
