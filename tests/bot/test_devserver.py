@@ -1,7 +1,8 @@
-"""The README's first command for real: `./run` (bot.devserver) and `./run flask` on a fresh instance folder.
+"""The README's commands for real: `./run` (bot.devserver) and `./run flask` on a fresh instance folder.
 
 `./run` itself only creates the venv and execs `python -m bot.devserver`; these tests start that module
-with no LINE credentials, as a newcomer's machine has none, and talk to what it starts over HTTP.
+as a newcomer does (no LINE credentials: the emulator) and as a deployment does (credentials set), and
+talk to what it starts over HTTP.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,8 +22,9 @@ import requests
 from bot.config import DEFAULT_CATALOGUE
 from handlers.catalogue import Catalogue
 from line_emulator.testing import EmulatorClient
+from tests import factories
 from tests.bot.test_worker import wait_until
-from tests.conftest import free_port
+from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 180  # migrations, gunicorn, and the worker loading (the first time, building) the complaint model
@@ -60,13 +64,23 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
+@contextmanager
+def running(env: dict[str, str]) -> Iterator[tuple[subprocess.Popen, Output]]:
+    """`./run` in its own process group; whatever is left at the end is killed."""
+    process = subprocess.Popen([sys.executable, "-m", "bot.devserver"], cwd=ROOT, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        yield process, Output(process)
+    finally:
+        if group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+
+
 def test_run_starts_a_bot_a_newcomer_can_talk_to_and_ctrl_c_stops_everything(fresh_env):
     web_port, chat_port = free_port(), free_port()
     fresh_env.update(PORT=str(web_port), KOUBEI_EMULATOR_PORT=str(chat_port))
-    process = subprocess.Popen([sys.executable, "-m", "bot.devserver"], cwd=ROOT, env=fresh_env, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    output = Output(process)
-    try:
+    with running(fresh_env) as (process, output):
         chat_page = f"http://127.0.0.1:{chat_port}/"
         assert wait_until(lambda: f"Open the chat page: {chat_page}" in output.text(), START_SECONDS), output.text()
         page = requests.get(chat_page, timeout=10)
@@ -88,10 +102,47 @@ def test_run_starts_a_bot_a_newcomer_can_talk_to_and_ctrl_c_stops_everything(fre
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal reaches the whole group
         process.wait(60)
         assert wait_until(lambda: not group_alive(process.pid), 30), "a child outlived Ctrl-C"
-    finally:
-        if group_alive(process.pid):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
+
+
+def test_run_with_channel_credentials_is_a_deployment_without_the_emulator(fresh_env, emulator_server, emulator):
+    """README, "Deploying with your LINE channel": `./run` binds 0.0.0.0:$PORT and starts no emulator."""
+    web_port = free_port()
+    # LINE's API is this test's emulator (nothing reaches LINE here); webhooks are posted by hand
+    fresh_env.update(PORT=str(web_port), LINE_CHANNEL_SECRET=CHANNEL_SECRET, LINE_CHANNEL_ACCESS_TOKEN=ACCESS_TOKEN,
+                     SECRET_KEY="deployment-secret", LINE_API_BASE=emulator_server.url,
+                     KOUBEI_EMULATOR_PORT=str(free_port()))
+    with running(fresh_env) as (process, output):
+        assert wait_until(lambda: f"Koubei is running on port {web_port} with your LINE channel." in output.text(),
+                          START_SECONDS), output.text()
+        assert f"Listening at: http://0.0.0.0:{web_port}" in output.text()
+        assert "LINE emulator running" not in output.text()
+        assert not _answers(f"http://127.0.0.1:{fresh_env['KOUBEI_EMULATOR_PORT']}/")
+        assert not (Path(fresh_env["KOUBEI_INSTANCE_PATH"]) / "dev.env").exists()
+
+        callback = f"http://127.0.0.1:{web_port}/callback"
+        user_id = "U" + os.urandom(16).hex()
+        emulator.add_user(user_id, "王小明")
+        body = factories.envelope(factories.make_text_event(user_id, "你好",
+                                                            reply_token=emulator.issue_reply_token(user_id)))
+        forged = requests.post(callback, data=body, headers={"X-Line-Signature": factories.sign(body, "not-it")},
+                               timeout=10)
+        assert forged.status_code == 400
+        signed = requests.post(callback, data=body, headers={"X-Line-Signature": factories.sign(body, CHANNEL_SECRET),
+                                                             "Content-Type": "application/json"}, timeout=10)
+        assert signed.status_code == 200
+        menu = Catalogue.load(DEFAULT_CATALOGUE).translator("zh-TW")("menu.help.text")
+        assert wait_until(lambda: emulator.texts(user_id) == [menu], START_SECONDS), (emulator.texts(user_id),
+                                                                                       output.text())
+        os.killpg(process.pid, signal.SIGTERM)  # how a process manager stops it
+        process.wait(60)
+        assert wait_until(lambda: not group_alive(process.pid), 30), "a child outlived SIGTERM"
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False
 
 
 def _run_flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
