@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from bot.config import DEFAULT_CATALOGUE
+from bot.devserver import _answers
 from handlers.catalogue import Catalogue
 from line_emulator.testing import EmulatorClient
 from tests import factories
@@ -28,6 +29,7 @@ from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 180  # migrations, gunicorn, and the worker loading (the first time, building) the complaint model
+t = Catalogue.load(DEFAULT_CATALOGUE).translator("zh-TW")  # what a newcomer reads
 
 
 @pytest.fixture
@@ -91,7 +93,7 @@ def test_run_starts_a_bot_a_newcomer_can_talk_to_and_ctrl_c_stops_everything(fre
         emulator.add_user(user_id, "王小明")
         status, _ = emulator.follow(user_id)  # signed with the generated development secret
         assert status == 200
-        welcome = Catalogue.load(DEFAULT_CATALOGUE).translator("zh-TW")("welcome.new", name="王小明")
+        welcome = t("welcome.new", name="王小明")
         # answered by the worker process, through the LINE SDK, within the worker's start-up time
         assert wait_until(lambda: welcome in emulator.texts(user_id), START_SECONDS), (emulator.texts(user_id),
                                                                                         output.text())
@@ -130,19 +132,12 @@ def test_run_with_channel_credentials_is_a_deployment_without_the_emulator(fresh
         signed = requests.post(callback, data=body, headers={"X-Line-Signature": factories.sign(body, CHANNEL_SECRET),
                                                              "Content-Type": "application/json"}, timeout=10)
         assert signed.status_code == 200
-        menu = Catalogue.load(DEFAULT_CATALOGUE).translator("zh-TW")("menu.help.text")
+        menu = t("menu.help.text")
         assert wait_until(lambda: emulator.texts(user_id) == [menu], START_SECONDS), (emulator.texts(user_id),
                                                                                        output.text())
         os.killpg(process.pid, signal.SIGTERM)  # how a process manager stops it
         process.wait(60)
         assert wait_until(lambda: not group_alive(process.pid), 30), "a child outlived SIGTERM"
-
-
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=2).status_code == 200
-    except requests.ConnectionError:
-        return False
 
 
 def _run_flask(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
