@@ -22,6 +22,7 @@ from storage.models import BatchStatus, BroadcastBatch, BroadcastStatus
 from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET
 from tests.handlers import broadcast_support as support
 from tests.handlers.broadcast_support import FAST, invitations, multicasts, seed, send
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 MONTHLY = {"message": "You have reached your monthly limit."}
@@ -146,9 +147,8 @@ def test_killed_sender_resumes_where_it_stopped_and_nobody_gets_it_twice(app, ru
                        options=services.settings.extra)
     emulator.inject_fault(delay=0.6, count=100, path="/v2/bot/message/multicast")  # every call takes a while
     sender = _sender_process(services, 1)
-    deadline = time.monotonic() + 30
-    while emulator.faults()[0]["remaining"] > 97 and time.monotonic() < deadline:  # the third call has arrived
-        time.sleep(0.02)
+    assert wait_until(lambda: emulator.faults()[0]["remaining"] <= 97,  # the third call has arrived
+                      timeout=30, interval=0.02)
     sender.send_signal(signal.SIGKILL)  # LINE goes on with the third call; the dead sender never records it
     sender.wait(10)
     emulator.clear_faults()

@@ -24,8 +24,8 @@ from bot.devserver import _answers
 from handlers.catalogue import Catalogue
 from line_emulator.testing import EmulatorClient
 from tests import factories
-from tests.bot.test_worker import wait_until
 from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET, free_port
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 START_SECONDS = 180  # migrations, gunicorn, and the worker loading (the first time, building) the complaint model

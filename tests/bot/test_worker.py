@@ -17,6 +17,7 @@ from bot import tasks
 from storage.models import EventStatus, OutboundMessage, OutboxStatus, WebhookEvent
 from tests import factories
 from tests.conftest import ACCESS_TOKEN, CHANNEL_SECRET
+from tests.polling import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("KOUBEI_TEST_REDIS_URL")
@@ -93,15 +94,6 @@ def worker(services, queue_url, tmp_path_factory):
     process = Worker(services, queue_url, tmp_path_factory.getbasetemp() / "model-cache")
     yield process
     process.stop()
-
-
-def wait_until(condition, timeout=90.0):  # a worker start loads the sentiment model
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def statuses(services):
