@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,21 +13,8 @@ from pathlib import Path
 import requests
 
 from bench.databases import recreate_postgres
+from bench.processes import BIN, ChildProcesses, StackError, clean_env, free_port
 from bot.config import PROJECT_ROOT
-
-BIN = Path(sys.executable).parent
-KEPT_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV")
-
-
-class StackError(RuntimeError):
-    """A process did not start, died, or a command failed; the message says which and shows its log."""
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def prepare_database(choice: str, workdir: Path) -> str:
@@ -50,7 +34,7 @@ def peak_memory_mb(pid: int) -> float | None:
     return int(line.split()[1]) / 1024
 
 
-class Stack:
+class Stack(ChildProcesses):
     """The emulator and the bot's processes on loopback, sharing one environment and work dir."""
 
     def __init__(self, database: str, keep: bool) -> None:
@@ -68,29 +52,14 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         """A clean environment: nothing from the caller's KOUBEI_*, DATABASE_URL or REDIS_URL leaks in."""
-        env = {key: os.environ[key] for key in KEPT_ENV if key in os.environ}
-        env.update(KOUBEI_ENV="development", KOUBEI_INSTANCE_PATH=str(self.workdir), DATABASE_URL=self.database_url,
-                   LINE_CHANNEL_SECRET=self.secret, LINE_CHANNEL_ACCESS_TOKEN=self.token,
-                   SECRET_KEY=secrets.token_hex(16), LINE_API_BASE=self.emulator_url, PYTHONUNBUFFERED="1",
-                   # the second broadcast goes to the same followers right after the first
-                   KOUBEI_SURVEY_INTERVAL_DAYS="0",
-                   # a killed sender's lease runs out quickly, so the resume need not wait a minute
-                   KOUBEI_BROADCAST_LEASE_SECONDS="5")
-        return env
-
-    def spawn(self, name: str, command: list[str]) -> subprocess.Popen:
-        """Start a process in a session of its own, its output in the work dir."""
-        with open(self.workdir / f"{name}.log", "ab") as log:
-            process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=self.env(), stdout=log,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
-        self.processes[name] = process
-        return process
-
-    def log_tail(self, name: str, lines: int = 20) -> str:
-        """The end of a process's log, for error messages."""
-        path = self.workdir / f"{name}.log"
-        text_ = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
-        return "\n".join(text_.splitlines()[-lines:])
+        return clean_env(KOUBEI_ENV="development", KOUBEI_INSTANCE_PATH=str(self.workdir),
+                         DATABASE_URL=self.database_url, LINE_CHANNEL_SECRET=self.secret,
+                         LINE_CHANNEL_ACCESS_TOKEN=self.token, SECRET_KEY=secrets.token_hex(16),
+                         LINE_API_BASE=self.emulator_url, PYTHONUNBUFFERED="1",
+                         # the second broadcast goes to the same followers right after the first
+                         KOUBEI_SURVEY_INTERVAL_DAYS="0",
+                         # a killed sender's lease runs out quickly, so the resume need not wait a minute
+                         KOUBEI_BROADCAST_LEASE_SECONDS="5")
 
     def start_emulator(self) -> None:
         """The LINE emulator, ready to answer."""
@@ -126,23 +95,8 @@ class Stack:
             raise StackError(f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
 
-    def kill(self, name: str) -> None:
-        """kill -9, the way a crash or an OOM kill ends a worker."""
-        process = self.processes.pop(name)
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-
     def stop(self) -> None:
         """Stop every process this stack started (TERM, then KILL), and remove the work dir."""
-        for process in self.processes.values():
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
-        self.processes.clear()
+        self.stop_processes()
         if not self.keep:
             shutil.rmtree(self.workdir, ignore_errors=True)

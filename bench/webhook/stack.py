@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import ctypes
-import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -17,22 +13,10 @@ from pathlib import Path
 
 import requests
 
+from bench.processes import BIN, ChildProcesses, StackError, clean_env, free_port
 from bot.config import PROJECT_ROOT
 
-BIN = Path(sys.executable).parent
 GUNICORN_CONF = PROJECT_ROOT / "gunicorn.conf.py"
-KEPT_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV")
-
-
-class StackError(RuntimeError):
-    """A process did not start or died; the message names it and points at its log."""
-
-
-def free_port() -> int:
-    """A port nobody listens on now (the OS picks it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -49,7 +33,7 @@ class StackConfig:
 
 
 @dataclass
-class Stack:
+class Stack(ChildProcesses):
     """Emulator, bot web (gunicorn), Huey consumer and the bare Flask app, on loopback."""
 
     config: StackConfig
@@ -70,8 +54,7 @@ class Stack:
 
     def env(self) -> dict[str, str]:
         """A clean environment: nothing from the caller's KOUBEI_*, DATABASE_URL or REDIS_URL leaks in."""
-        env = {key: os.environ[key] for key in KEPT_ENV if key in os.environ}
-        env.update(
+        env = clean_env(
             KOUBEI_ENV="development", KOUBEI_INSTANCE_PATH=str(self.workdir), DATABASE_URL=self.database_url,
             LINE_CHANNEL_SECRET=self.secret, LINE_CHANNEL_ACCESS_TOKEN=self.token,
             SECRET_KEY=secrets.token_hex(16), LINE_API_BASE=self.url("emulator"), PYTHONUNBUFFERED="1",
@@ -81,20 +64,6 @@ class Stack:
         if self.config.event_batch_size is not None:
             env["KOUBEI_EVENT_BATCH_SIZE"] = str(self.config.event_batch_size)
         return env
-
-    def _spawn(self, name: str, command: list[str]) -> None:
-        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - the child owns it
-        # a session of its own: Ctrl-C reaches only us, and we stop the children in order
-        self.processes[name] = subprocess.Popen(command, cwd=PROJECT_ROOT, env=self.env(), stdout=log,
-                                                stderr=subprocess.STDOUT, start_new_session=True,
-                                                preexec_fn=_die_with_parent)
-        log.close()
-
-    def log_tail(self, name: str, lines: int = 20) -> str:
-        """The end of a process's log, for error messages."""
-        path = self.workdir / f"{name}.log"
-        text = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
 
     def _wait_ready(self, name: str, path: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -122,7 +91,7 @@ class Stack:
         # the load generator mints tokens long before the worker uses them: a long reply-token TTL
         options = ["--channel-secret", self.secret, "--access-token", self.token, "--reply-token-ttl", "3600",
                    "--webhook-url", self.url("bot") + "/callback"]
-        self._spawn("emulator", [str(BIN / "gunicorn"), "--config", "python:bench.webhook.emulator_conf",
+        self.spawn("emulator", [str(BIN / "gunicorn"), "--config", "python:bench.webhook.emulator_conf",
                                  "--control-socket", str(self.workdir / "emulator.ctl"),
                                  "--bind", f"127.0.0.1:{self.ports['emulator']}",
                                  f"line_emulator.__main__:build_app({options!r})"])
@@ -132,10 +101,10 @@ class Stack:
         """Emulator, bot web and bare Flask app; the consumer starts separately, when wanted."""
         self.start_emulator()
         # gunicorn's control socket defaults to one path per user: give each server its own
-        self._spawn("bot", [str(BIN / "gunicorn"), "--config", str(GUNICORN_CONF),
+        self.spawn("bot", [str(BIN / "gunicorn"), "--config", str(GUNICORN_CONF),
                             "--control-socket", str(self.workdir / "bot.ctl"),
                             "--bind", f"127.0.0.1:{self.ports['bot']}", "wsgi:app"])
-        self._spawn("hello", [str(BIN / "gunicorn"), "--config", "python:bench.webhook.hello_conf",
+        self.spawn("hello", [str(BIN / "gunicorn"), "--config", "python:bench.webhook.hello_conf",
                               "--control-socket", str(self.workdir / "hello.ctl"),
                               "--bind", f"127.0.0.1:{self.ports['hello']}", "bench.webhook.hello:app"])
         self._wait_ready("bot", "/healthz")
@@ -148,7 +117,7 @@ class Stack:
 
     def start_consumer(self) -> None:
         """The Huey consumer, as the Procfile runs it, with the benchmark's worker count."""
-        self._spawn("consumer", [str(BIN / "huey_consumer"), "worker.huey",
+        self.spawn("consumer", [str(BIN / "huey_consumer"), "worker.huey",
                                  "--workers", str(self.config.consumer_workers),
                                  "--worker-type", self.config.consumer_type,
                                  "--max-delay", str(self.config.consumer_max_delay)])
@@ -156,25 +125,9 @@ class Stack:
         if self.processes["consumer"].poll() is not None:
             raise StackError(f"consumer exited:\n{self.log_tail('consumer')}")
 
-    def check_alive(self) -> None:
-        """Fail loudly if any process died during a phase."""
-        for name, process in self.processes.items():
-            if process.poll() is not None:
-                raise StackError(f"{name} died with {process.returncode}:\n{self.log_tail(name)}")
-
     def stop(self) -> None:
         """Stop every process this stack started: TERM its group, then KILL what is left."""
-        for process in self.processes.values():
-            if process.poll() is None:
-                _signal_group(process, signal.SIGTERM)
-        deadline = time.monotonic() + 15
-        for process in self.processes.values():
-            try:
-                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                _signal_group(process, signal.SIGKILL)
-                process.wait(timeout=5)
-        self.processes.clear()
+        self.stop_processes()
         if not self.config.keep_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -184,17 +137,3 @@ class Stack:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM if the benchmark itself is killed (-9), so nothing is left running."""
-    if sys.platform.startswith("linux"):
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-def _signal_group(process: subprocess.Popen, sig: int) -> None:
-    """Signal the process group we created for this child (its session), never anything else."""
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        pass
