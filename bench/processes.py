@@ -42,6 +42,7 @@ class ChildProcesses:
     processes: dict[str, subprocess.Popen]
 
     def env(self) -> dict[str, str]:
+        """The environment every process of the stack gets."""
         raise NotImplementedError
 
     def spawn(self, name: str, command: list[str]) -> subprocess.Popen:

@@ -92,9 +92,9 @@ class Stack(ChildProcesses):
         options = ["--channel-secret", self.secret, "--access-token", self.token, "--reply-token-ttl", "3600",
                    "--webhook-url", self.url("bot") + "/callback"]
         self.spawn("emulator", [str(BIN / "gunicorn"), "--config", "python:bench.webhook.emulator_conf",
-                                 "--control-socket", str(self.workdir / "emulator.ctl"),
-                                 "--bind", f"127.0.0.1:{self.ports['emulator']}",
-                                 f"line_emulator.__main__:build_app({options!r})"])
+                                "--control-socket", str(self.workdir / "emulator.ctl"),
+                                "--bind", f"127.0.0.1:{self.ports['emulator']}",
+                                f"line_emulator.__main__:build_app({options!r})"])
         self._wait_ready("emulator", "/_emulator/quota")
 
     def start_servers(self) -> None:
@@ -102,11 +102,11 @@ class Stack(ChildProcesses):
         self.start_emulator()
         # gunicorn's control socket defaults to one path per user: give each server its own
         self.spawn("bot", [str(BIN / "gunicorn"), "--config", str(GUNICORN_CONF),
-                            "--control-socket", str(self.workdir / "bot.ctl"),
-                            "--bind", f"127.0.0.1:{self.ports['bot']}", "wsgi:app"])
+                           "--control-socket", str(self.workdir / "bot.ctl"),
+                           "--bind", f"127.0.0.1:{self.ports['bot']}", "wsgi:app"])
         self.spawn("hello", [str(BIN / "gunicorn"), "--config", "python:bench.webhook.hello_conf",
-                              "--control-socket", str(self.workdir / "hello.ctl"),
-                              "--bind", f"127.0.0.1:{self.ports['hello']}", "bench.webhook.hello:app"])
+                             "--control-socket", str(self.workdir / "hello.ctl"),
+                             "--bind", f"127.0.0.1:{self.ports['hello']}", "bench.webhook.hello:app"])
         self._wait_ready("bot", "/healthz")
         self._wait_ready("hello", "/healthz")
 
@@ -118,9 +118,9 @@ class Stack(ChildProcesses):
     def start_consumer(self) -> None:
         """The Huey consumer, as the Procfile runs it, with the benchmark's worker count."""
         self.spawn("consumer", [str(BIN / "huey_consumer"), "worker.huey",
-                                 "--workers", str(self.config.consumer_workers),
-                                 "--worker-type", self.config.consumer_type,
-                                 "--max-delay", str(self.config.consumer_max_delay)])
+                                "--workers", str(self.config.consumer_workers),
+                                "--worker-type", self.config.consumer_type,
+                                "--max-delay", str(self.config.consumer_max_delay)])
         time.sleep(1.0)
         if self.processes["consumer"].poll() is not None:
             raise StackError(f"consumer exited:\n{self.log_tail('consumer')}")
@@ -136,4 +136,3 @@ class Stack(ChildProcesses):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
