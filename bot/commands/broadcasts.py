@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import click
@@ -199,10 +200,15 @@ def list_command(limit: int) -> None:
 
 @broadcast_cli.command("status")
 @click.argument("broadcast_id", type=int)
-def status_command(broadcast_id: int) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def status_command(broadcast_id: int, fmt: str) -> None:
     """Where a broadcast stands: progress, failures with LINE's reasons, starts, completions, response rate."""
     services = _services()
-    click.echo(format_report(_report(services, broadcast_id), _zone(services)))
+    report = _report(services, broadcast_id)
+    if fmt == "json":
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_report(report, _zone(services)))
 
 
 @broadcast_cli.command("watch")

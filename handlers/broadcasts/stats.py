@@ -67,6 +67,29 @@ class Report:
         """A count as a share of the recipients reached, in per cent."""
         return round(100 * count / self.sent, 1) if count is not None and self.sent else None
 
+    def as_dict(self) -> dict:
+        """The report as plain JSON values (times in UTC, ISO 8601; rates in per cent, null until known)."""
+        broadcast = self.broadcast
+        return {
+            "id": broadcast.id, "survey": self.survey.key, "version": self.version_number,
+            "segment": broadcast.segment, "status": str(broadcast.status),
+            "scheduled_at": _iso(broadcast.scheduled_at), "started_at": _iso(broadcast.started_at),
+            "finished_at": _iso(broadcast.finished_at), "stop_reason": broadcast.stop_reason,
+            "previewed_recipients": broadcast.previewed_recipients, "recipients": broadcast.recipients,
+            "excluded": dict(broadcast.exclusions or {}),
+            "batches": {str(status): {"batches": batches, "recipients": recipients}
+                        for status, (batches, recipients) in self.batches.items()},
+            "failures": [{"batch": f.number, "recipients": f.size, "attempts": f.attempts, "error": f.error}
+                         for f in self.failures],
+            "sent": self.sent, "starts": self.starts, "completions": self.completions,
+            "start_rate": self.rate(self.starts), "response_rate": self.rate(self.completions),
+            "response_rate_over_time": {label: self.rate(count) for label, count in self.over_time},
+        }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
 
 def build_report(session: Session, *, broadcast_id: int, now: datetime) -> Report | None:
     """Gather a broadcast's progress, failures, starts, completions and completion rate over time."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -55,6 +56,32 @@ def test_invitation_costs_one_paid_message_and_the_survey_follows_by_replies(cha
     report = runner.invoke(args=["broadcast", "status", "1"]).output
     assert "Sent 1; survey starts 1 (100.0 %), completions 1 (response rate 100.0 %)" in report
 
+
+
+def test_status_as_json_gives_a_script_the_same_figures(chat, post_purchase, texts, runner, emulator, services):
+    chat.say("哈囉")
+    seed(services, 3)
+    assert send(runner, "all").exit_code == 0
+    [card] = chat.inbox()
+    chat.tap(texts("survey.button.start"), card)
+    for label in ("10", "5", "Google 搜尋或地圖"):
+        chat.tap(label)
+    chat.say("環境很舒服")
+    result = runner.invoke(args=["broadcast", "status", "1", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["id"], report["survey"], report["version"], report["segment"], report["status"]) == \
+        (1, "post_purchase", 1, "all", "sent")
+    assert (report["previewed_recipients"], report["recipients"], report["sent"]) == (4, 4, 4)
+    assert report["batches"] == {"sent": {"batches": 1, "recipients": 4}}
+    assert report["failures"] == [] and report["excluded"] == {} and report["stop_reason"] is None
+    assert (report["starts"], report["completions"]) == (1, 1)
+    assert (report["start_rate"], report["response_rate"]) == (25.0, 25.0)
+    assert report["response_rate_over_time"] == {"1 h": None, "6 h": None, "24 h": None, "3 d": None, "7 d": None}
+    started = datetime.fromisoformat(report["started_at"])
+    assert started.utcoffset() == timedelta(0) and started <= datetime.fromisoformat(report["finished_at"])
+    missing = runner.invoke(args=["broadcast", "status", "9", "--format", "json"])
+    assert missing.exit_code == 1 and "no broadcast #9" in missing.output
 
 def test_a_second_broadcast_does_not_invite_the_same_people_again(runner, services, emulator, survey):
     seed(services, 5)
