@@ -14,7 +14,6 @@ flagged on our chat training rows.
 
 from __future__ import annotations
 
-import random
 import sys
 import tempfile
 import time
@@ -22,12 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from handlers import complaint_lexicon, complaint_model, sentiment  # noqa: E402
-from handlers.complaint_detection import ComplaintThresholds, chatness, combine  # noqa: E402
-from handlers.complaint_lexicon import LEXICON_PATH, analyze  # noqa: E402
-from handlers.complaint_tuning import CHAT_ROW_WEIGHT, CORPUS_SAMPLE, FOLDS, SEED, TuningRow, fit_weights  # noqa: E402
+from held_out import THRESHOLD, chat_guard, complaint_f1, fold_weights, probability, training_folds  # noqa: E402
 
-THRESHOLD = ComplaintThresholds().complaint_threshold
+from handlers import complaint_lexicon, complaint_model, sentiment  # noqa: E402
+from handlers.complaint_lexicon import LEXICON_PATH, analyze  # noqa: E402
+from handlers.complaint_tuning import FOLDS  # noqa: E402
 
 # fixed before the run (docs/sentiment.md): everyday verdicts that a visit or a product was only so-so
 LUKEWARM_TERMS = """
@@ -52,18 +50,13 @@ LUKEWARM_TERMS = """
 
 def main() -> None:
     data = complaint_model.load_training_data()
-    rng = random.Random(SEED)  # the same sample, chat order and folds as complaint_tuning.out_of_fold_rows
-    corpus = rng.sample(range(data.corpus_rows), min(CORPUS_SAMPLE, data.corpus_rows))
-    chat = list(range(data.corpus_rows, len(data.texts)))
-    rng.shuffle(chat)
-    fold_of = {i: fold for fold in range(FOLDS) for group in (corpus, chat) for i in group[fold::FOLDS]}
-    held = corpus + chat
-    positive = {i: sentiment.score_simplified(data.texts[i]) for i in held}
+    folds = training_folds(data)
+    positive = {i: sentiment.score_simplified(data.texts[i]) for i in folds.held}
 
     started = time.perf_counter()
     logits: dict[int, float] = {}
     for fold in range(FOLDS):
-        test = [i for i in held if fold_of[i] == fold]
+        test = folds.test(fold)
         skip = set(test)
         keep = [i for i in range(len(data.texts)) if i not in skip]
         subset = complaint_model.TrainingData(
@@ -79,39 +72,21 @@ def main() -> None:
         lexicons = (("shipped", complaint_lexicon._load_lexicon()),
                     ("shipped + lukewarm terms", complaint_lexicon._load_lexicon(extended)))
 
-    complaints = [i for i in chat if data.labels[i] == 0]
-    others = [i for i in chat if data.labels[i] == 1]
     new_terms = [line.partition(" ")[2] for line in LUKEWARM_TERMS.splitlines() if line[:1].isdigit()]
     complaint_lexicon._resources()  # loads the cues (and the shipped lexicon) before either is swapped
     for name, lexicon in lexicons:
         complaint_lexicon._lexicon = lexicon
         probabilities: dict[int, float] = {}
         for fold in range(FOLDS):
-            fit_rows = [TuningRow(data.texts[i], data.labels[i], 1.0 if i < data.corpus_rows else CHAT_ROW_WEIGHT,
-                                  logits[i]) for i in held if fold_of[i] != fold]
-            thresholds = fit_weights(fit_rows, ComplaintThresholds())
-            for i in (i for i in held if fold_of[i] == fold):
-                probabilities[i] = _probability(data.texts[i], logits[i], positive[i], thresholds)
-        caught = sum(probabilities[i] >= THRESHOLD for i in complaints)
-        flagged = sum(probabilities[i] >= THRESHOLD for i in others)
+            thresholds = fold_weights(data, folds, logits, fold)
+            for i in folds.test(fold):
+                probabilities[i] = probability(data.texts[i], logits[i], positive[i], thresholds)
         print(f"== {name} (threshold {THRESHOLD})\n"
-              f"  (1) corpus sample: complaint F1 {_f1(probabilities, corpus, data.labels):.4f}\n"
-              f"  (2) chat rows: caught {caught}/{len(complaints)}, flagged {flagged}/{len(others)}", flush=True)
-    hits = [i for i in held if any(term in analyze(data.texts[i]).hits for term in new_terms)]
+              f"  (1) corpus sample: complaint F1 {complaint_f1(probabilities, folds.corpus, data.labels):.4f}\n"
+              f"  (2) chat rows: {chat_guard(probabilities, folds.chat, data.labels)}", flush=True)
+    hits = [i for i in folds.held if any(term in analyze(data.texts[i]).hits for term in new_terms)]
     print(f"rows where a new term counts: {len(hits)} "
           f"({sum(i < data.corpus_rows for i in hits)} corpus sample, {sum(i >= data.corpus_rows for i in hits)} chat)")
-
-
-def _probability(text: str, logit: float, positive: float, thresholds: ComplaintThresholds) -> float:
-    signals = analyze(text)
-    return 0.0 if signals.sticker else combine(logit, positive, signals, chatness(text, thresholds), thresholds)[0]
-
-
-def _f1(probabilities: dict[int, float], rows: list[int], labels: list[int]) -> float:
-    tp = sum(probabilities[i] >= THRESHOLD for i in rows if labels[i] == 0)
-    fp = sum(probabilities[i] >= THRESHOLD for i in rows if labels[i] == 1)
-    fn = sum(probabilities[i] < THRESHOLD for i in rows if labels[i] == 0)
-    return 2 * tp / (2 * tp + fp + fn)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ F1 on the corpus sample, (2) complaints caught and non-complaints flagged on our
 
 from __future__ import annotations
 
-import random
 import sys
 import time
 from pathlib import Path
@@ -36,12 +35,11 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from handlers import complaint_model, sentiment  # noqa: E402
-from handlers.complaint_detection import ComplaintThresholds, chatness, combine  # noqa: E402
-from handlers.complaint_lexicon import analyze  # noqa: E402
-from handlers.complaint_tuning import CHAT_ROW_WEIGHT, CORPUS_SAMPLE, FOLDS, SEED, TuningRow, fit_weights  # noqa: E402
+from held_out import THRESHOLD, chat_guard, complaint_f1, fold_weights, probability, training_folds  # noqa: E402
 
-THRESHOLD = ComplaintThresholds().complaint_threshold
+from handlers import complaint_model, sentiment  # noqa: E402
+from handlers.complaint_tuning import FOLDS  # noqa: E402
+
 NB_ALPHA = 1.0
 CANDIDATES = (  # name, n-gram range, NB scaling; None = complaint_model.build as shipped
     ("shipped", None, False),
@@ -98,18 +96,13 @@ def build_candidate(
 
 def main() -> None:
     data = complaint_model.load_training_data()
-    rng = random.Random(SEED)  # the same sample, chat order and folds as complaint_tuning.out_of_fold_rows
-    corpus = rng.sample(range(data.corpus_rows), min(CORPUS_SAMPLE, data.corpus_rows))
-    chat = list(range(data.corpus_rows, len(data.texts)))
-    rng.shuffle(chat)
-    fold_of = {i: fold for fold in range(FOLDS) for group in (corpus, chat) for i in group[fold::FOLDS]}
-    held = corpus + chat
-    positive = {i: sentiment.score_simplified(data.texts[i]) for i in held}
+    folds = training_folds(data)
+    positive = {i: sentiment.score_simplified(data.texts[i]) for i in folds.held}
 
     def run(ngram_range: tuple[int, int] | None, nb_scaled: bool) -> dict[int, float]:
         logits: dict[int, float] = {}
         for fold in range(FOLDS):
-            test = [i for i in held if fold_of[i] == fold]
+            test = folds.test(fold)
             skip = set(test)
             keep = [i for i in range(len(data.texts)) if i not in skip]
             subset = complaint_model.TrainingData(
@@ -123,36 +116,17 @@ def main() -> None:
             logits.update(zip(test, model.complaint_logits(texts), strict=True))
         probabilities: dict[int, float] = {}
         for fold in range(FOLDS):
-            fit_rows = [TuningRow(data.texts[i], data.labels[i], 1.0 if i < data.corpus_rows else CHAT_ROW_WEIGHT,
-                                  logits[i]) for i in held if fold_of[i] != fold]
-            thresholds = fit_weights(fit_rows, ComplaintThresholds())
-            for i in (i for i in held if fold_of[i] == fold):
-                probabilities[i] = _probability(data.texts[i], logits[i], positive[i], thresholds)
+            thresholds = fold_weights(data, folds, logits, fold)
+            for i in folds.test(fold):
+                probabilities[i] = probability(data.texts[i], logits[i], positive[i], thresholds)
         return probabilities
 
-    complaints = [i for i in chat if data.labels[i] == 0]
-    others = [i for i in chat if data.labels[i] == 1]
     for name, ngram_range, nb_scaled in CANDIDATES:
         started = time.perf_counter()
         probabilities = run(ngram_range, nb_scaled)
-        caught = sum(probabilities[i] >= THRESHOLD for i in complaints)
-        flagged = sum(probabilities[i] >= THRESHOLD for i in others)
         print(f"== {name} (threshold {THRESHOLD}, {time.perf_counter() - started:.0f} s)\n"
-              f"  (1) corpus sample: complaint F1 {_f1(probabilities, corpus, data.labels):.4f}\n"
-              f"  (2) chat rows: caught {caught}/{len(complaints)}, flagged {flagged}/{len(others)}", flush=True)
-
-
-def _probability(text: str, logit: float, positive: float, thresholds: ComplaintThresholds) -> float:
-    signals = analyze(text)
-    return 0.0 if signals.sticker else combine(logit, positive, signals, chatness(text, thresholds), thresholds)[0]
-
-
-def _f1(probabilities: dict[int, float], rows: list[int], labels: list[int]) -> float:
-    tp = sum(probabilities[i] >= THRESHOLD for i in rows if labels[i] == 0)
-    fp = sum(probabilities[i] >= THRESHOLD for i in rows if labels[i] == 1)
-    fn = sum(probabilities[i] < THRESHOLD for i in rows if labels[i] == 0)
-    return 2 * tp / (2 * tp + fp + fn)
-
+              f"  (1) corpus sample: complaint F1 {complaint_f1(probabilities, folds.corpus, data.labels):.4f}\n"
+              f"  (2) chat rows: {chat_guard(probabilities, folds.chat, data.labels)}", flush=True)
 
 if __name__ == "__main__":
     main()

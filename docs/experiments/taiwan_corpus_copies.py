@@ -19,7 +19,6 @@ they are, (3) complaints caught and non-complaints flagged on our chat training 
 
 from __future__ import annotations
 
-import random
 import sys
 from pathlib import Path
 
@@ -27,12 +26,10 @@ import opencc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from handlers import complaint_model, sentiment  # noqa: E402
-from handlers.complaint_detection import ComplaintThresholds, chatness, combine  # noqa: E402
-from handlers.complaint_lexicon import analyze  # noqa: E402
-from handlers.complaint_tuning import CHAT_ROW_WEIGHT, CORPUS_SAMPLE, FOLDS, SEED, TuningRow, fit_weights  # noqa: E402
+from held_out import THRESHOLD, chat_guard, complaint_f1, fold_weights, probability, training_folds  # noqa: E402
 
-THRESHOLD = ComplaintThresholds().complaint_threshold
+from handlers import complaint_model, sentiment  # noqa: E402
+from handlers.complaint_tuning import FOLDS  # noqa: E402
 
 
 def main() -> None:
@@ -42,12 +39,8 @@ def main() -> None:
     copies = [i for i in range(data.corpus_rows) if taiwan[i] != data.texts[i]]
     print(f"{len(copies)} of {data.corpus_rows} corpus texts change in their Taiwan form")
 
-    rng = random.Random(SEED)  # the same sample, chat order and folds as complaint_tuning.out_of_fold_rows
-    corpus = rng.sample(range(data.corpus_rows), min(CORPUS_SAMPLE, data.corpus_rows))
-    chat = list(range(data.corpus_rows, len(data.texts)))
-    rng.shuffle(chat)
-    fold_of = {i: fold for fold in range(FOLDS) for group in (corpus, chat) for i in group[fold::FOLDS]}
-    held = corpus + chat
+    folds = training_folds(data)
+    corpus, chat, held = folds.corpus, folds.chat, folds.held
     positive = {i: sentiment.score_simplified(data.texts[i]) for i in held}
     positive_taiwan = {i: sentiment.score_simplified(taiwan[i]) for i in corpus}
 
@@ -55,7 +48,7 @@ def main() -> None:
         logits: dict[int, float] = {}
         logits_taiwan: dict[int, float] = {}
         for fold in range(FOLDS):
-            test = [i for i in held if fold_of[i] == fold]
+            test = folds.test(fold)
             skip = set(test)
             keep = [i for i in range(len(data.texts)) if i not in skip]
             texts = [data.texts[i] for i in keep]
@@ -74,37 +67,19 @@ def main() -> None:
         as_is: dict[int, float] = {}
         in_taiwan_form: dict[int, float] = {}
         for fold in range(FOLDS):
-            fit_rows = [TuningRow(data.texts[i], data.labels[i], 1.0 if i < data.corpus_rows else CHAT_ROW_WEIGHT,
-                                  logits[i]) for i in held if fold_of[i] != fold]
-            thresholds = fit_weights(fit_rows, ComplaintThresholds())
-            for i in (i for i in held if fold_of[i] == fold):
-                as_is[i] = _probability(data.texts[i], logits[i], positive[i], thresholds)
+            thresholds = fold_weights(data, folds, logits, fold)
+            for i in folds.test(fold):
+                as_is[i] = probability(data.texts[i], logits[i], positive[i], thresholds)
                 if i < data.corpus_rows:
-                    in_taiwan_form[i] = _probability(taiwan[i], logits_taiwan[i], positive_taiwan[i], thresholds)
+                    in_taiwan_form[i] = probability(taiwan[i], logits_taiwan[i], positive_taiwan[i], thresholds)
         return as_is, in_taiwan_form
 
     for name, with_copies in (("shipped training data", False), ("+ Taiwan-form copies", True)):
         as_is, in_taiwan_form = run(with_copies)
-        complaints = [i for i in chat if data.labels[i] == 0]
-        others = [i for i in chat if data.labels[i] == 1]
-        caught = sum(as_is[i] >= THRESHOLD for i in complaints)
-        flagged = sum(as_is[i] >= THRESHOLD for i in others)
         print(f"== {name} (threshold {THRESHOLD})\n"
-              f"  (1) corpus in Taiwan form: complaint F1 {_f1(in_taiwan_form, corpus, data.labels):.4f}\n"
-              f"  (2) corpus as it is: complaint F1 {_f1(as_is, corpus, data.labels):.4f}\n"
-              f"  (3) chat rows: caught {caught}/{len(complaints)}, flagged {flagged}/{len(others)}")
-
-
-def _probability(text: str, logit: float, positive: float, thresholds: ComplaintThresholds) -> float:
-    signals = analyze(text)
-    return 0.0 if signals.sticker else combine(logit, positive, signals, chatness(text, thresholds), thresholds)[0]
-
-
-def _f1(probabilities: dict[int, float], rows: list[int], labels: list[int]) -> float:
-    tp = sum(probabilities[i] >= THRESHOLD for i in rows if labels[i] == 0)
-    fp = sum(probabilities[i] >= THRESHOLD for i in rows if labels[i] == 1)
-    fn = sum(probabilities[i] < THRESHOLD for i in rows if labels[i] == 0)
-    return 2 * tp / (2 * tp + fp + fn)
+              f"  (1) corpus in Taiwan form: complaint F1 {complaint_f1(in_taiwan_form, corpus, data.labels):.4f}\n"
+              f"  (2) corpus as it is: complaint F1 {complaint_f1(as_is, corpus, data.labels):.4f}\n"
+              f"  (3) chat rows: {chat_guard(as_is, chat, data.labels)}")
 
 
 if __name__ == "__main__":
