@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,12 +50,42 @@ def training_folds(data: complaint_model.TrainingData) -> Folds:
     return Folds(corpus, chat, fold_of)
 
 
+def out_of_fold_logits(
+    data: complaint_model.TrainingData, folds: Folds,
+    build: Callable[[complaint_model.TrainingData, list[str], int], complaint_model.ComplaintModel] | None = None,
+) -> dict[int, float]:
+    """Each held-out row's n-gram logit from a model trained without its fold (``build(training, texts, fold)``)."""
+    logits: dict[int, float] = {}
+    for fold in range(FOLDS):
+        test = folds.test(fold)
+        skip = set(test)
+        keep = [i for i in range(len(data.texts)) if i not in skip]
+        subset = complaint_model.TrainingData(
+            [data.texts[i] for i in keep], [data.labels[i] for i in keep], [data.weights[i] for i in keep]
+        )
+        texts = [data.texts[i] for i in test]
+        model = complaint_model.build(subset) if build is None else build(subset, texts, fold)
+        logits.update(zip(test, model.complaint_logits(texts), strict=True))
+    return logits
+
+
 def fold_weights(data: complaint_model.TrainingData, folds: Folds, logits: dict[int, float], fold: int
                  ) -> ComplaintThresholds:
     """Fusion weights fitted on every held-out row outside ``fold``, with their out-of-fold n-gram logits."""
     rows = [TuningRow(data.texts[i], data.labels[i], 1.0 if i < data.corpus_rows else CHAT_ROW_WEIGHT, logits[i])
             for i in folds.held if folds.fold_of[i] != fold]
     return fit_weights(rows, ComplaintThresholds())
+
+
+def held_out_probabilities(data: complaint_model.TrainingData, folds: Folds, logits: dict[int, float],
+                           positive: dict[int, float]) -> dict[int, float]:
+    """Each held-out row's complaint probability under fusion weights fitted on the other folds."""
+    probabilities: dict[int, float] = {}
+    for fold in range(FOLDS):
+        thresholds = fold_weights(data, folds, logits, fold)
+        for i in folds.test(fold):
+            probabilities[i] = probability(data.texts[i], logits[i], positive[i], thresholds)
+    return probabilities
 
 
 def probability(text: str, logit: float, positive: float, thresholds: ComplaintThresholds) -> float:

@@ -21,11 +21,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from held_out import THRESHOLD, chat_guard, complaint_f1, fold_weights, probability, training_folds  # noqa: E402
+from held_out import (  # noqa: E402
+    THRESHOLD,
+    chat_guard,
+    complaint_f1,
+    held_out_probabilities,
+    out_of_fold_logits,
+    training_folds,
+)
 
 from handlers import complaint_lexicon, complaint_model, sentiment  # noqa: E402
 from handlers.complaint_lexicon import LEXICON_PATH, analyze  # noqa: E402
-from handlers.complaint_tuning import FOLDS  # noqa: E402
 
 # fixed before the run (docs/sentiment.md): everyday verdicts that a visit or a product was only so-so
 LUKEWARM_TERMS = """
@@ -54,16 +60,7 @@ def main() -> None:
     positive = {i: sentiment.score_simplified(data.texts[i]) for i in folds.held}
 
     started = time.perf_counter()
-    logits: dict[int, float] = {}
-    for fold in range(FOLDS):
-        test = folds.test(fold)
-        skip = set(test)
-        keep = [i for i in range(len(data.texts)) if i not in skip]
-        subset = complaint_model.TrainingData(
-            [data.texts[i] for i in keep], [data.labels[i] for i in keep], [data.weights[i] for i in keep]
-        )
-        logits.update(zip(test, complaint_model.build(subset).complaint_logits([data.texts[i] for i in test]),
-                          strict=True))
+    logits = out_of_fold_logits(data, folds)
     print(f"out-of-fold n-gram logits: {time.perf_counter() - started:.0f} s", flush=True)
 
     with tempfile.TemporaryDirectory() as folder:
@@ -76,11 +73,7 @@ def main() -> None:
     complaint_lexicon._resources()  # loads the cues (and the shipped lexicon) before either is swapped
     for name, lexicon in lexicons:
         complaint_lexicon._lexicon = lexicon
-        probabilities: dict[int, float] = {}
-        for fold in range(FOLDS):
-            thresholds = fold_weights(data, folds, logits, fold)
-            for i in folds.test(fold):
-                probabilities[i] = probability(data.texts[i], logits[i], positive[i], thresholds)
+        probabilities = held_out_probabilities(data, folds, logits, positive)
         print(f"== {name} (threshold {THRESHOLD})\n"
               f"  (1) corpus sample: complaint F1 {complaint_f1(probabilities, folds.corpus, data.labels):.4f}\n"
               f"  (2) chat rows: {chat_guard(probabilities, folds.chat, data.labels)}", flush=True)

@@ -35,10 +35,16 @@ from sklearn.linear_model import LogisticRegression
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from held_out import THRESHOLD, chat_guard, complaint_f1, fold_weights, probability, training_folds  # noqa: E402
+from held_out import (  # noqa: E402
+    THRESHOLD,
+    chat_guard,
+    complaint_f1,
+    held_out_probabilities,
+    out_of_fold_logits,
+    training_folds,
+)
 
 from handlers import complaint_model, sentiment  # noqa: E402
-from handlers.complaint_tuning import FOLDS  # noqa: E402
 
 NB_ALPHA = 1.0
 CANDIDATES = (  # name, n-gram range, NB scaling; None = complaint_model.build as shipped
@@ -100,26 +106,12 @@ def main() -> None:
     positive = {i: sentiment.score_simplified(data.texts[i]) for i in folds.held}
 
     def run(ngram_range: tuple[int, int] | None, nb_scaled: bool) -> dict[int, float]:
-        logits: dict[int, float] = {}
-        for fold in range(FOLDS):
-            test = folds.test(fold)
-            skip = set(test)
-            keep = [i for i in range(len(data.texts)) if i not in skip]
-            subset = complaint_model.TrainingData(
-                [data.texts[i] for i in keep], [data.labels[i] for i in keep], [data.weights[i] for i in keep]
-            )
-            texts = [data.texts[i] for i in test]
-            if ngram_range is None:
-                model = complaint_model.build(subset)
-            else:
-                model = build_candidate(subset, ngram_range, nb_scaled, check=texts[:200] if fold == 0 else None)
-            logits.update(zip(test, model.complaint_logits(texts), strict=True))
-        probabilities: dict[int, float] = {}
-        for fold in range(FOLDS):
-            thresholds = fold_weights(data, folds, logits, fold)
-            for i in folds.test(fold):
-                probabilities[i] = probability(data.texts[i], logits[i], positive[i], thresholds)
-        return probabilities
+        def candidate(subset: complaint_model.TrainingData, texts: list[str],
+                      fold: int) -> complaint_model.ComplaintModel:
+            return build_candidate(subset, ngram_range, nb_scaled, check=texts[:200] if fold == 0 else None)
+
+        logits = out_of_fold_logits(data, folds, None if ngram_range is None else candidate)
+        return held_out_probabilities(data, folds, logits, positive)
 
     for name, ngram_range, nb_scaled in CANDIDATES:
         started = time.perf_counter()
@@ -127,6 +119,7 @@ def main() -> None:
         print(f"== {name} (threshold {THRESHOLD}, {time.perf_counter() - started:.0f} s)\n"
               f"  (1) corpus sample: complaint F1 {complaint_f1(probabilities, folds.corpus, data.labels):.4f}\n"
               f"  (2) chat rows: {chat_guard(probabilities, folds.chat, data.labels)}", flush=True)
+
 
 if __name__ == "__main__":
     main()
