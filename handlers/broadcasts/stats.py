@@ -83,7 +83,7 @@ class Report:
                          for f in self.failures],
             "sent": self.sent, "starts": self.starts, "completions": self.completions,
             "start_rate": self.rate(self.starts), "response_rate": self.rate(self.completions),
-            "response_rate_over_time": {label: self.rate(count) for label, count in self.over_time},
+            "response_rate_over_time": {label: self.rate(dict(self.over_time).get(label)) for label, _ in CHECKPOINTS},
         }
 
 

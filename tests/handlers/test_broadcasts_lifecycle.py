@@ -96,6 +96,10 @@ def test_scheduled_broadcast_is_sent_by_the_periodic_job_when_due(app, runner, s
     result = send(runner, "all", "--at", "+30m")
     assert result.exit_code == 0 and "scheduled for" in result.output
     assert "Status: scheduled" in runner.invoke(args=["broadcast", "status", "1"]).output
+    waiting = json.loads(runner.invoke(args=["broadcast", "status", "1", "--format", "json"]).output)
+    assert (waiting["status"], waiting["previewed_recipients"], waiting["recipients"], waiting["started_at"]) == \
+        ("scheduled", 3, None, None)
+    assert waiting["response_rate_over_time"] == dict.fromkeys(("1 h", "6 h", "24 h", "3 d", "7 d"))
     run_scheduler(app, services, utcnow() + timedelta(minutes=29))
     assert multicasts(emulator) == []
     seed(services, 2)  # the recipients are fixed when the send starts, not at the preview
