@@ -135,17 +135,15 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    urls = [f"http://127.0.0.1:{env['PORT']}/healthz"]
-    if use_emulator:
-        urls.append(f"http://127.0.0.1:{env.get('KOUBEI_EMULATOR_PORT', '5100')}/")
+    chat_page = f"http://127.0.0.1:{env.get('KOUBEI_EMULATOR_PORT', '5100')}/"
+    urls = [f"http://127.0.0.1:{env['PORT']}/healthz"] + ([chat_page] if use_emulator else [])
     # the chat page is announced only once it and the bot answer: a newcomer's first tap must reach the bot
     if not _wait_until_serving(urls, children, lambda: stopping):
         if not stopping and all(child.poll() is None for _, child in children):
             print(f"\n  The bot does not answer on {urls[0]} yet; see the log above.\n", flush=True)
     elif use_emulator:
-        port = env.get("KOUBEI_EMULATOR_PORT", "5100")
         print(f"\n  Koubei is running against the local LINE emulator.\n"
-              f"  Open the chat page: http://127.0.0.1:{port}/\n  Stop with Ctrl-C.\n", flush=True)
+              f"  Open the chat page: {chat_page}\n  Stop with Ctrl-C.\n", flush=True)
     else:
         print(f"\n  Koubei is running on port {env['PORT']} with your LINE channel.\n", flush=True)
     code = 0
