@@ -16,6 +16,7 @@ from bot.services import EXTENSION_KEY, Services
 from handlers import build_router
 from handlers.catalogue import Catalogue
 from handlers.escalation.options import CaseOptions
+from handlers.options import shop_zone
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the app: settings, database, LINE client, task queue, webhook and CLI."""
     settings = settings or Settings.from_env()
     settings.validate()
-    CaseOptions.from_options(settings.extra)  # a bad KOUBEI_CASE_* or KOUBEI_BUSINESS_HOURS stops the start
+    shop_zone(settings.extra)  # a bad KOUBEI_TIMEZONE, KOUBEI_CASE_* or KOUBEI_BUSINESS_HOURS stops the start
+    CaseOptions.from_options(settings.extra)
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.session_interface = CookieSessions()
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, SECRET_KEY=settings.secret_key.reveal()

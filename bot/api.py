@@ -67,7 +67,7 @@ def qualify() -> tuple[Response, int]:
         if customer is None:
             return _error(404, "unknown customer")
         purchase = staff.record_purchase(session, customer=customer, now=now, source="api")
-        notifications = purchase.qualification.notifications(services.catalogue)
+        notifications = purchase.qualification.notifications(services.catalogue, services.zone)
         outbound = queue_notifications(session, notifications=notifications, now=now)
         data = staff.purchase_data(purchase)
     send_queued(services, outbound)
@@ -84,7 +84,8 @@ def redeem() -> tuple[Response, int]:
     now = services.clock()
     with services.db.session_scope() as session:
         result = staff.redeem(session, code=code, staff=staff_name, now=now)
-        notifications = result.qualification.notifications(services.catalogue) if result.qualification else []
+        qualification = result.qualification
+        notifications = qualification.notifications(services.catalogue, services.zone) if qualification else []
         outbound = queue_notifications(session, notifications=notifications, now=now)
         data = {"status": "redeemed", "reward": staff.reward_data(result.reward),
                 "qualification": staff.qualification_data(result.qualification) if result.qualification else None}

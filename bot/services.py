@@ -6,11 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
+from zoneinfo import ZoneInfo
 
 from bot.call_pool import CallPool
 from bot.config import Settings
 from bot.line_client import LineClient
 from handlers.catalogue import Catalogue
+from handlers.options import shop_zone
 from handlers.routing import Router
 from storage import Database
 from storage.base import utcnow
@@ -44,6 +46,11 @@ class Services:
     call_pool: CallPool
     clock: Callable[[], datetime] = utcnow
     queue: TaskQueue | None = field(default=None)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The shop's time zone (KOUBEI_TIMEZONE), checked when the app was created."""
+        return shop_zone(self.settings.extra)
 
 
 def get_services(app: Flask) -> Services:

@@ -72,7 +72,7 @@ def _to_customer(ctx: HandlerContext, customer: Customer, message: Message) -> O
 def _acknowledgement(ctx: HandlerContext, case: Case, customer: Customer) -> Message:
     t = ctx.catalogue.translator(customer.language)
     return Text(t("complaint.acknowledgement", name=cards.customer_name(t, customer), number=case.id,
-                  due=local_time(t, case.claim_due_at, ctx.now)))
+                  due=local_time(t, case.claim_due_at, ctx.now, ctx.zone)))
 
 
 def _forward(ctx: HandlerContext, case: Case, customer: Customer, text: str) -> list[Notify]:
@@ -97,7 +97,7 @@ def complaint_replies(ctx: HandlerContext, outcome: CaseOutcome, *, customer: Cu
         return [_to_customer(ctx, customer, Text(t("case.joined", number=case.id))),
                 *_forward(ctx, case, customer, text)]
     notifications = cards.announce_case(ctx.session, ctx.catalogue, case=case, customer=customer,
-                                        headline="case.card.new", now=ctx.now)
+                                        headline="case.card.new", now=ctx.now, zone=ctx.zone)
     if not notifications:
         log.warning("case %s opened but no staff group or on-duty staff to tell", case.id)
     return [_to_customer(ctx, customer, _acknowledgement(ctx, case, customer)), *notifications]

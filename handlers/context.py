@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from handlers.catalogue import Catalogue, Translator
+from handlers.options import shop_zone
 from storage.models import Customer
 
 
@@ -40,3 +42,8 @@ class HandlerContext:
         """Texts in the sender's language."""
         language = self.customer.language if self.customer else None
         return self.catalogue.translator(language)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The shop's time zone, for dates and times people read."""
+        return shop_zone(self.options)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from handlers.catalogue import Catalogue, Translator
+from handlers.options import shop_zone
 from handlers.replies import Notify
 
 
@@ -25,6 +27,11 @@ class JobContext:
     def translator(self, line_language: str | None) -> Translator:
         """Texts in a recipient's language."""
         return self.catalogue.translator(line_language)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The shop's time zone, for dates and times people read."""
+        return shop_zone(self.options)
 
 
 JobFunction = Callable[[JobContext], list[Notify]]

@@ -13,7 +13,7 @@ from bot import render, tasks
 from bot.render import RenderError
 from bot.services import Services, get_services
 from handlers import broadcasts as planning
-from handlers.broadcasts import BroadcastOptions, Preview, Report, build_report
+from handlers.broadcasts import Preview, Report, build_report
 from handlers.broadcasts.when import local, parse_when
 from handlers.errors import KoubeiError
 from handlers.replies import Card
@@ -32,13 +32,6 @@ REASONS = {"unfollowed": "blocked the account", "opted_out": "opted out of surve
 
 def _services() -> Services:
     return get_services(current_app)
-
-
-def _zone(services: Services):
-    try:
-        return BroadcastOptions.from_options(services.settings.extra).zone
-    except KoubeiError as exc:
-        raise click.UsageError(str(exc)) from None
 
 
 def card_lines(card: Card) -> list[str]:
@@ -115,7 +108,7 @@ def watch(services: Services, broadcast_id: int, interval: float = 0.5) -> Repor
     """Draw a live progress bar until the send finishes (or is stopped, or cancelled)."""
     report = _report(services, broadcast_id)
     while report.broadcast.status == BroadcastStatus.SCHEDULED:
-        click.echo(f"waiting until {local(report.broadcast.scheduled_at, _zone(services))}...", err=True)
+        click.echo(f"waiting until {local(report.broadcast.scheduled_at, services.zone)}...", err=True)
         time.sleep(max(interval, 5.0))
         report = _report(services, broadcast_id)
     with click.progressbar(length=max(report.broadcast.recipients or 0, 1), label=f"Broadcast #{broadcast_id}",
@@ -151,7 +144,7 @@ def create_command(survey_key: str, spec: str, at_text: str | None, dry_run: boo
     services = _services()
     now, options = services.clock(), services.settings.extra
     try:
-        zone = _zone(services)
+        zone = services.zone
         at = parse_when(at_text, now=now, zone=zone) if at_text else None
         with services.db.session_scope() as session:
             plan = planning.preview(session, survey_key=survey_key, spec=spec, now=now,
@@ -187,7 +180,7 @@ def create_command(survey_key: str, spec: str, at_text: str | None, dry_run: boo
 def list_command(limit: int) -> None:
     """The latest broadcasts."""
     services = _services()
-    zone = _zone(services)
+    zone = services.zone
     with services.db.session_scope() as session:
         rows = [(b.id, b.status, b.scheduled_at, b.recipients, b.previewed_recipients, b.segment)
                 for b in stored.list_broadcasts(session, limit=limit)]
@@ -208,7 +201,7 @@ def status_command(broadcast_id: int, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(format_report(report, _zone(services)))
+        click.echo(format_report(report, services.zone))
 
 
 @broadcast_cli.command("watch")
@@ -217,7 +210,7 @@ def status_command(broadcast_id: int, fmt: str) -> None:
 def watch_command(broadcast_id: int, interval: float) -> None:
     """A live progress bar for a running send, then its status."""
     services = _services()
-    click.echo(format_report(watch(services, broadcast_id, interval), _zone(services)))
+    click.echo(format_report(watch(services, broadcast_id, interval), services.zone))
 
 
 @broadcast_cli.command("cancel")

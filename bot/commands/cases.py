@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from bot.services import Services, get_services
-from handlers.escalation.options import LOCAL_ZONE
 from handlers.escalation.reports import build_report
 from storage import cases, staff
 from storage.models import CaseStatus, Customer
@@ -23,9 +23,9 @@ def _services() -> Services:
     return get_services(current_app)
 
 
-def _since(day: datetime | None) -> datetime | None:
-    """A --since date is the start of that day in Taiwan."""
-    return datetime.combine(day.date(), time.min, LOCAL_ZONE) if day else None
+def _since(day: datetime | None, zone: ZoneInfo) -> datetime | None:
+    """A --since date is the start of that day in the shop's time zone."""
+    return datetime.combine(day.date(), time.min, zone) if day else None
 
 
 def _duration(seconds: float | None) -> str:
@@ -62,12 +62,12 @@ def format_report(report: dict[str, Any]) -> str:
 @cases_cli.command("report")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Only cases opened on or after this day (Taiwan time).")
+              help="Only cases opened on or after this day (the shop's time zone, KOUBEI_TIMEZONE).")
 def report_command(fmt: str, since: datetime | None) -> None:
     """Counts, median response and resolution times, SLA breaches and the recovery rate."""
     services = _services()
     with services.db.session_scope() as session:
-        report = build_report(session, now=services.clock(), since=_since(since))
+        report = build_report(session, now=services.clock(), since=_since(since, services.zone))
     click.echo(json.dumps(report, ensure_ascii=False, indent=2) if fmt == "json" else format_report(report))
 
 
@@ -81,7 +81,7 @@ def list_command(status: str | None) -> None:
         for case in rows:
             customer = session.get(Customer, case.customer_id)
             handler = staff.get_member(session, staff_id=case.claimed_by_id) if case.claimed_by_id else None
-            opened = case.opened_at.astimezone(LOCAL_ZONE).strftime("%m-%d %H:%M")
+            opened = case.opened_at.astimezone(services.zone).strftime("%m-%d %H:%M")
             click.echo(f"#{case.id:<5} {case.status:8} {opened}  {customer.display_name or customer.line_user_id:16} "
                        f"{handler.name if handler else '—':10} {case.score:.2f}  {case.excerpt[:40]}")
         click.echo(f"{len(rows)} case(s)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
@@ -32,15 +33,16 @@ def _services() -> Services:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def campaign_load(path: Path) -> None:
     """Load a campaign YAML file and make it the active campaign."""
+    services = _services()
     try:
-        spec = campaigns.read_campaign_file(path)
+        spec = campaigns.read_campaign_file(path, services.zone)
     except CampaignError as exc:
         raise click.ClickException(str(exc)) from None
-    services = _services()
     with services.db.session_scope() as session:
         campaigns.activate(session, spec=spec, now=services.clock())
-    ends = local_date(spec.ends_at) if spec.ends_at else "no end date"
-    click.echo(f"campaign {spec.slug} ({spec.name}) is active: from {local_date(spec.starts_at)}, {ends}; "
+    zone = services.zone
+    ends = f"through {last_day(spec.ends_at, zone)}" if spec.ends_at else "no end date"
+    click.echo(f"campaign {spec.slug} ({spec.name}) is active: from {local_date(spec.starts_at, zone)}, {ends}; "
                f"{len(spec.tiers)} tier(s)")
 
 
@@ -51,7 +53,7 @@ def campaign_list() -> None:
     with services.db.session_scope() as session:
         for row in referrals.list_campaigns(session):
             state = "active" if row.active else "stopped"
-            click.echo(f"{row.slug:24} {state:8} from {local_date(row.starts_at)}  {row.name}")
+            click.echo(f"{row.slug:24} {state:8} from {local_date(row.starts_at, services.zone)}  {row.name}")
 
 
 @campaign_cli.command("stop")
@@ -74,7 +76,7 @@ def qualify(customer: str) -> None:
         if target is None:
             raise click.ClickException(f"no customer {customer!r}: give a LINE user ID, a referral code or a coupon")
         purchase = staff.record_purchase(session, customer=target, now=now, source="cli")
-        notifications = purchase.qualification.notifications(services.catalogue)
+        notifications = purchase.qualification.notifications(services.catalogue, services.zone)
         outbound = queue_notifications(session, notifications=notifications, now=now)
         data = staff.purchase_data(purchase)
     send_queued(services, outbound)
@@ -93,7 +95,8 @@ def report(fmt: str, top: int) -> None:
     services = _services()
     with services.db.session_scope() as session:
         data = reports.build_report(session, now=services.clock(), top=top)
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2) if fmt == "json" else reports.format_text(data))
+    text = json.dumps(data, ensure_ascii=False, indent=2) if fmt == "json" else reports.format_text(data, services.zone)
+    click.echo(text)
 
 
 @referrals_cli.command("export")
@@ -106,13 +109,13 @@ def export(path: Path) -> None:
     click.echo(f"wrote {count} referral(s) to {path}")
 
 
-def _refusal_message(error: RewardRefused, code: str) -> str:
+def _refusal_message(error: RewardRefused, code: str, zone: ZoneInfo) -> str:
     reward = error.reward
     if error.reason == RedeemRefusal.ALREADY_REDEEMED:
-        when = f"{local_date(reward.redeemed_at)} {local_time(reward.redeemed_at)}"
+        when = f"{local_date(reward.redeemed_at, zone)} {local_time(reward.redeemed_at, zone)}"
         return f"coupon {format_coupon(reward.code)} was already redeemed on {when} by {reward.redeemed_by}"
     if error.reason == RedeemRefusal.EXPIRED:
-        return f"coupon {format_coupon(reward.code)} expired after {last_day(reward.expires_at)}"
+        return f"coupon {format_coupon(reward.code)} expired after {last_day(reward.expires_at, zone)}"
     return f"no coupon {code!r}"
 
 
@@ -126,11 +129,12 @@ def redeem(code: str, staff_name: str) -> None:
     try:
         with services.db.session_scope() as session:
             result = staff.redeem(session, code=code, staff=staff_name, now=now)
-            notifications = result.qualification.notifications(services.catalogue) if result.qualification else []
+            qualification = result.qualification
+            notifications = qualification.notifications(services.catalogue, services.zone) if qualification else []
             outbound = queue_notifications(session, notifications=notifications, now=now)
             reward = staff.reward_data(result.reward)
     except RewardRefused as error:
-        raise click.ClickException(_refusal_message(error, code)) from None
+        raise click.ClickException(_refusal_message(error, code, services.zone)) from None
     send_queued(services, outbound)
     click.echo(f"redeemed {reward['code']}: {reward['title']}")
 

@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from bot.services import Services, get_services
-from handlers.escalation.options import LOCAL_ZONE, CaseOptions
+from handlers.escalation.options import CaseOptions
 from handlers.staff import IssuedCode, find_member, issue_code, remove_member
 from storage import staff
 from storage.models import CodeKind, StaffRole
@@ -25,7 +25,8 @@ def _services() -> Services:
 
 
 def _local(moment: datetime) -> str:
-    return moment.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+    zone = _services().zone
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key})"
 
 
 def _issue(kind: CodeKind, hours: float | None, name: str | None = None, role: StaffRole | None = None) -> IssuedCode:
@@ -44,8 +45,8 @@ def invite_command(name: str, role: str, hours: float | None) -> None:
     """Print a one-time code; the staff member sends it to the bot in a 1:1 chat to enrol."""
     issued = _issue(CodeKind.STAFF, hours, name=name.strip(), role=StaffRole(role))
     click.echo(issued.code)
-    click.echo(f"{name} ({role}): send this code to the bot in a 1:1 chat before {_local(issued.expires_at)} "
-               "(Taiwan time). It works once.")
+    click.echo(f"{name} ({role}): send this code to the bot in a 1:1 chat before {_local(issued.expires_at)}. "
+               "It works once.")
 
 
 @staff_cli.command("group-code")
@@ -54,8 +55,8 @@ def group_code_command(hours: float | None) -> None:
     """Print a one-time code that makes the LINE group it is sent in the staff group."""
     issued = _issue(CodeKind.GROUP, hours)
     click.echo(issued.code)
-    click.echo(f"Add the bot to your staff group and send this code there before {_local(issued.expires_at)} "
-               "(Taiwan time). New cases then go to that group instead of each on-duty staff member.")
+    click.echo(f"Add the bot to your staff group and send this code there before {_local(issued.expires_at)}. "
+               "New cases then go to that group instead of each on-duty staff member.")
 
 
 @staff_cli.command("list")
@@ -82,7 +83,7 @@ def list_command(fmt: str) -> None:
     for code in pending:
         who = f"{code['name']} ({code['role']})" if code["kind"] == CodeKind.STAFF else "staff group"
         until = _local(datetime.fromisoformat(code["expires_at"]))
-        click.echo(f"pending {code['kind']} code for {who}, valid until {until} (Taiwan time)")
+        click.echo(f"pending {code['kind']} code for {who}, valid until {until}")
 
 
 @staff_cli.command("remove")

@@ -129,7 +129,7 @@ def export_command(key: str, out: Path) -> None:
     """Write one row per response to a CSV file (UTF-8 with BOM, so Excel shows Chinese correctly)."""
     services = _services()
     with services.db.session_scope() as session:
-        exported = export_rows(session, key=key)
+        exported = export_rows(session, key=key, zone=services.zone)
     if exported is None:
         raise click.ClickException(f"no survey with key {key!r} (see: flask surveys list)")
     header, rows = exported

@@ -6,7 +6,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
@@ -14,7 +13,7 @@ from handlers.broadcasts.invitation import invitation_card
 from handlers.broadcasts.segments import Segment, parse_segment
 from handlers.catalogue import DEFAULT_LANGUAGE, Catalogue
 from handlers.errors import KoubeiError
-from handlers.options import positive_number
+from handlers.options import positive_number, shop_zone
 from handlers.replies import Card
 from handlers.surveys.engine import SurveyOptions
 from handlers.surveys.questions import QuestionKind, SurveyDefinition
@@ -32,18 +31,17 @@ class BroadcastRefused(KoubeiError):
 
 @dataclass(frozen=True)
 class BroadcastOptions:
-    """Sending knobs from KOUBEI_BROADCAST_* settings, and the shop's time zone for dates."""
+    """Sending knobs from KOUBEI_BROADCAST_* settings."""
 
     rate_per_second: float = 150.0  # LINE allows about 200 multicast requests a second
     concurrency: int = 4
     max_attempts: int = 6
     retry_base_seconds: float = 1.0
     lease_seconds: float = 60.0
-    timezone: str = "Asia/Taipei"
 
     @classmethod
     def from_options(cls, options: Mapping[str, str]) -> BroadcastOptions:
-        """Read KOUBEI_BROADCAST_{RATE,CONCURRENCY,MAX_ATTEMPTS,RETRY_BASE_SECONDS,LEASE_SECONDS}, KOUBEI_TIMEZONE."""
+        """Read KOUBEI_BROADCAST_{RATE,CONCURRENCY,MAX_ATTEMPTS,RETRY_BASE_SECONDS,LEASE_SECONDS}."""
         def number(name: str, default: float, kind: type = float) -> float:
             return positive_number(options, f"KOUBEI_BROADCAST_{name}", default, kind)
 
@@ -51,16 +49,7 @@ class BroadcastOptions:
                    concurrency=int(number("CONCURRENCY", cls.concurrency, int)),
                    max_attempts=int(number("MAX_ATTEMPTS", cls.max_attempts, int)),
                    retry_base_seconds=number("RETRY_BASE_SECONDS", cls.retry_base_seconds),
-                   lease_seconds=number("LEASE_SECONDS", cls.lease_seconds),
-                   timezone=options.get("KOUBEI_TIMEZONE") or cls.timezone)
-
-    @property
-    def zone(self) -> ZoneInfo:
-        """The shop's time zone: dates in segments and --at times without an offset are read in it."""
-        try:
-            return ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise BroadcastRefused(f"KOUBEI_TIMEZONE {self.timezone!r} is not a time zone like Asia/Taipei") from None
+                   lease_seconds=number("LEASE_SECONDS", cls.lease_seconds))
 
 
 @dataclass(frozen=True)
@@ -123,8 +112,8 @@ def language_map(session: Session, catalogue: Catalogue) -> dict[str, str]:
 
 def _plan(session: Session, *, segment: Segment, version_id: int, now: datetime,
           options: Mapping[str, str]) -> tuple[segments.Criteria, Rules]:
-    zone = BroadcastOptions.from_options(options).zone
-    criteria = segment.criteria(now=now, zone=zone, nps_questions=nps_questions(session) if segment.nps else ())
+    nps = nps_questions(session) if segment.nps else ()
+    criteria = segment.criteria(now=now, zone=shop_zone(options), nps_questions=nps)
     rules = Rules(version_id=version_id, now=now, min_interval=SurveyOptions.from_options(options).interval,
                   include_open_cases=segment.include_open_cases)
     return criteria, rules

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -45,18 +46,18 @@ def case_buttons(t: Translator, case: Case) -> tuple[Button, ...]:
                                       ("resolve", Action.CASE_RESOLVE)))
 
 
-def case_card(t: Translator, *, case: Case, customer: Customer, headline: str, now: datetime,
+def case_card(t: Translator, *, case: Case, customer: Customer, headline: str, now: datetime, zone: ZoneInfo,
               handler: StaffMember | None = None) -> Card:
     """The Flex card staff act on; the headline says why they see it (new, unclaimed, overdue, follow-up)."""
     name = customer_name(t, customer)
     lines = [t("case.card.customer", name=name),
              t("case.card.excerpt", text=excerpt(case.excerpt)),
              t("case.card.score", score=round(case.score * 100)),
-             t("case.card.opened", time=local_time(t, case.opened_at, now))]
+             t("case.card.opened", time=local_time(t, case.opened_at, now, zone))]
     if handler is not None:
         lines.append(t("case.card.handler", name=handler.name))
     else:
-        lines.append(t("case.card.claim_by", time=local_time(t, case.claim_due_at, now)))
+        lines.append(t("case.card.claim_by", time=local_time(t, case.claim_due_at, now, zone)))
     minutes = minutes_between(case.opened_at, now)
     title = t(headline, number=case.id, minutes=minutes, waited=waited(t, minutes),
               hours=round((now - case.opened_at).total_seconds() / 3600))
@@ -102,12 +103,12 @@ def notify_managers(session: Session, catalogue: Catalogue, build: CardBuilder,
 
 
 def announce_case(session: Session, catalogue: Catalogue, *, case: Case, customer: Customer, headline: str,
-                  now: datetime, managers: bool = False) -> list[Notify]:
+                  now: datetime, zone: ZoneInfo, managers: bool = False) -> list[Notify]:
     """Push a case card to the staff (or, for SLA breaches, to the managers)."""
     handler = staff.get_member(session, staff_id=case.claimed_by_id) if case.claimed_by_id else None
 
     def build(t: Translator) -> tuple[Message, ...]:
-        return (case_card(t, case=case, customer=customer, headline=headline, now=now, handler=handler),)
+        return (case_card(t, case=case, customer=customer, headline=headline, now=now, zone=zone, handler=handler),)
 
     if managers:
         return notify_managers(session, catalogue, build, also=handler)

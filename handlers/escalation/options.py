@@ -1,4 +1,4 @@
-"""Case and staff timings from KOUBEI_* settings, and how times read in Taiwan."""
+"""Case and staff timings from KOUBEI_* settings, and how their times read in the shop's time zone."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from zoneinfo import ZoneInfo
 
 from handlers.catalogue import Translator
 from handlers.complaint_detection import ComplaintThresholds
-from handlers.options import OptionError, positive_number
+from handlers.options import OptionError, positive_number, shop_zone
 
-LOCAL_ZONE = ZoneInfo("Asia/Taipei")
 COMPLAINT_PREFIX = "KOUBEI_"
 BUSINESS_HOURS = "KOUBEI_BUSINESS_HOURS"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -21,7 +20,7 @@ _HOURS = re.compile(r"^(?:(?P<days>[a-z,\- ]+?)\s+)?(?P<opens>\d{1,2}:\d{2})\s*-
 
 @dataclass(frozen=True)
 class BusinessHours:
-    """When the shop answers, in Taiwan time: opening and closing time on its open weekdays.
+    """When the shop answers, in its time zone: opening and closing time on its open weekdays.
 
     A closing time before the opening time runs past midnight (a late-night shop, 18:00-02:00);
     the period belongs to the day it opens on.
@@ -30,9 +29,10 @@ class BusinessHours:
     opens: time
     closes: time
     days: frozenset[int]  # Monday is 0
+    zone: ZoneInfo
 
     @classmethod
-    def parse(cls, raw: str) -> BusinessHours:
+    def parse(cls, raw: str, zone: ZoneInfo) -> BusinessHours:
         """Read ``09:00-21:00`` (every day), ``mon-sat 09:00-21:00`` or ``tue,thu-sun 11:00-20:30``."""
         match = _HOURS.match(raw.strip().lower())
         if match is None:
@@ -44,22 +44,22 @@ class BusinessHours:
         if opens == closes:
             raise OptionError(f"{BUSINESS_HOURS} opens and closes at the same time: {raw!r}; "
                               "leave it unset for a shop that answers around the clock")
-        return cls(opens=opens, closes=closes, days=_weekdays(match["days"], raw))
+        return cls(opens=opens, closes=closes, days=_weekdays(match["days"], raw), zone=zone)
 
     def _periods(self, day: date) -> Iterator[tuple[datetime, datetime]]:
         """Open periods in order, from the one that opened on ``day``."""
         while True:
             if day.weekday() in self.days:
-                start = datetime.combine(day, self.opens, LOCAL_ZONE)
+                start = datetime.combine(day, self.opens, self.zone)
                 end_day = day if self.closes > self.opens else day + timedelta(days=1)
-                yield start, datetime.combine(end_day, self.closes, LOCAL_ZONE)
+                yield start, datetime.combine(end_day, self.closes, self.zone)
             day += timedelta(days=1)
 
     def add(self, start: datetime, duration: timedelta) -> datetime:
         """The moment ``duration`` of opening time after ``start``; a closed shop's clock waits for opening."""
         remaining = duration
         # the period that opened yesterday may still be running (past midnight)
-        for opened, closes in self._periods(start.astimezone(LOCAL_ZONE).date() - timedelta(days=1)):
+        for opened, closes in self._periods(start.astimezone(self.zone).date() - timedelta(days=1)):
             begin = max(opened, start)
             if closes <= begin:
                 continue
@@ -102,7 +102,7 @@ class CaseOptions:
                    resolve_within=timedelta(hours=positive_number(options, "KOUBEI_CASE_RESOLVE_HOURS", 24)),
                    reply_window=timedelta(minutes=positive_number(options, "KOUBEI_CASE_REPLY_MINUTES", 30)),
                    code_valid_for=timedelta(hours=positive_number(options, "KOUBEI_STAFF_CODE_HOURS", 72)),
-                   business_hours=BusinessHours.parse(hours) if hours else None)
+                   business_hours=BusinessHours.parse(hours, shop_zone(options)) if hours else None)
 
     def claim_due(self, now: datetime) -> datetime:
         """When an unclaimed case goes to managers; with business hours, only opening time counts."""
@@ -127,9 +127,9 @@ def complaint_thresholds(options: Mapping[str, str]) -> ComplaintThresholds:
     return ComplaintThresholds.from_mapping(tuned)
 
 
-def local_time(t: Translator, moment: datetime, now: datetime) -> str:
-    """A deadline as people say it: 今天 14:30, 明天 09:00, or 3/6 14:30."""
-    local, today = moment.astimezone(LOCAL_ZONE), now.astimezone(LOCAL_ZONE).date()
+def local_time(t: Translator, moment: datetime, now: datetime, zone: ZoneInfo) -> str:
+    """A deadline as people say it in the shop's time zone: 今天 14:30, 明天 09:00, or 3/6 14:30."""
+    local, today = moment.astimezone(zone), now.astimezone(zone).date()
     clock = local.strftime("%H:%M")
     if local.date() == today:
         return t("case.time.today", time=clock)

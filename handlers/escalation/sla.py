@@ -20,7 +20,7 @@ def _announce(ctx: JobContext, case_id: int, headline: str) -> list[Notify]:
     case = cases.get_case(ctx.session, case_id=case_id)
     customer = ctx.session.get(Customer, case.customer_id)
     return cards.announce_case(ctx.session, ctx.catalogue, case=case, customer=customer, headline=headline,
-                               now=ctx.now, managers=True)
+                               now=ctx.now, zone=ctx.zone, managers=True)
 
 
 def check_sla(ctx: JobContext) -> list[Notify]:

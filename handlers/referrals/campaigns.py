@@ -5,17 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy.orm import Session
 
+from handlers.options import DEFAULT_TIMEZONE
 from storage import referrals
 from storage.models.referrals import QualifyReason, ReferralCampaign
 
-TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")  # Taiwan keeps no daylight saving time
 DEFAULT_NEW_CUSTOMER_DAYS = 7
 NEW_CUSTOMER_DAYS_OPTION = "KOUBEI_REFERRAL_NEW_CUSTOMER_DAYS"
 MAX_TITLE_LENGTH = 30
@@ -40,13 +41,13 @@ class RewardSpec:
     expires: str | None = None  # ISO date, the last day the coupon can be used
     vip: bool = False
 
-    def expires_at(self, issued_at: datetime) -> datetime | None:
-        """When a coupon issued at this moment stops being usable."""
+    def expires_at(self, issued_at: datetime, zone: ZoneInfo) -> datetime | None:
+        """When a coupon issued at this moment stops being usable: at the end of its last day in ``zone``."""
         if self.expires:
-            return _day_start(date.fromisoformat(self.expires) + timedelta(days=1))
+            return _day_start(date.fromisoformat(self.expires) + timedelta(days=1), zone)
         if self.valid_days:
             # usable through the whole last day, as a paper coupon would be
-            return _day_start(issued_at.astimezone(TAIPEI).date() + timedelta(days=self.valid_days + 1))
+            return _day_start(issued_at.astimezone(zone).date() + timedelta(days=self.valid_days + 1), zone)
         return None
 
 
@@ -60,7 +61,11 @@ class TierSpec:
 
 @dataclass(frozen=True)
 class CampaignSpec:
-    """A whole campaign: when it runs, who counts as new, what qualifies, and every reward."""
+    """A whole campaign: when it runs, who counts as new, what qualifies, and every reward.
+
+    ``timezone`` is the shop's time zone when the file was loaded: its dates are days there, and so
+    are its coupons' last days.
+    """
 
     slug: str
     name: str
@@ -71,6 +76,12 @@ class CampaignSpec:
     tiers: tuple[TierSpec, ...] = ()
     new_customer_days: int | None = None
     qualify_on: tuple[str, ...] = (QualifyReason.PURCHASE,)
+    timezone: str = DEFAULT_TIMEZONE
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone the campaign's days are counted in."""
+        return ZoneInfo(self.timezone)
 
     def definition(self) -> dict[str, Any]:
         """The JSON stored with the campaign row."""
@@ -88,19 +99,20 @@ class CampaignSpec:
             referee_reward=RewardSpec(**data["referee_reward"]), referrer_reward=RewardSpec(**data["referrer_reward"]),
             tiers=tuple(TierSpec(t["referrals"], RewardSpec(**t["reward"])) for t in data["tiers"]),
             new_customer_days=data["new_customer_days"], qualify_on=tuple(data["qualify_on"]),
+            timezone=data.get("timezone", DEFAULT_TIMEZONE),  # campaigns stored before it was recorded: Taiwan
         )
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, TAIPEI).astimezone(UTC)
+def _day_start(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, zone).astimezone(UTC)
 
 
-def _moment(value: object, where: str, *, end: bool = False) -> datetime:
-    """A date means the start of that day in Taiwan (the day after, for an end date: ends are inclusive)."""
+def _moment(value: object, where: str, zone: ZoneInfo, *, end: bool = False) -> datetime:
+    """A date means the start of that day in the shop's zone (the day after, for an end date: ends are inclusive)."""
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=TAIPEI)).astimezone(UTC)
+        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
     if isinstance(value, date):
-        return _day_start(value + timedelta(days=1) if end else value)
+        return _day_start(value + timedelta(days=1) if end else value, zone)
     raise CampaignError(f"{where}: expected a date like 2026-03-01, got {value!r}")
 
 
@@ -160,8 +172,8 @@ def _qualify_on(data: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys([QualifyReason.PURCHASE.value, *values]))
 
 
-def parse_campaign(data: object) -> CampaignSpec:
-    """Check a campaign read from YAML and turn it into a spec."""
+def parse_campaign(data: object, zone: ZoneInfo) -> CampaignSpec:
+    """Check a campaign read from YAML and turn it into a spec; its dates are days in ``zone``."""
     if not isinstance(data, Mapping):
         raise CampaignError("a campaign file is a YAML table (slug, name, starts, rewards...)")
     unknown = set(data) - _CAMPAIGN_KEYS
@@ -173,8 +185,8 @@ def parse_campaign(data: object) -> CampaignSpec:
     slug = str(data["slug"])
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", slug):
         raise CampaignError("slug: lower-case letters, digits and dashes, e.g. spring-2026")
-    starts = _moment(data["starts"], "starts")
-    ends = _moment(data["ends"], "ends", end=True) if data.get("ends") is not None else None
+    starts = _moment(data["starts"], "starts", zone)
+    ends = _moment(data["ends"], "ends", zone, end=True) if data.get("ends") is not None else None
     if ends is not None and ends <= starts:
         raise CampaignError("ends: the campaign ends before it starts")
     days = data.get("new_customer_days")
@@ -183,18 +195,18 @@ def parse_campaign(data: object) -> CampaignSpec:
         referee_reward=_reward(data["referee_reward"], "referee_reward"),
         referrer_reward=_reward(data["referrer_reward"], "referrer_reward"), tiers=_tiers(data.get("tiers")),
         new_customer_days=_positive_int(days, "new_customer_days") if days is not None else None,
-        qualify_on=_qualify_on(data.get("qualify_on")),
+        qualify_on=_qualify_on(data.get("qualify_on")), timezone=zone.key,
     )
 
 
-def read_campaign_file(path: Path) -> CampaignSpec:
-    """Read and check a campaign file."""
+def read_campaign_file(path: Path, zone: ZoneInfo) -> CampaignSpec:
+    """Read and check a campaign file whose dates are days in ``zone``."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise CampaignError(f"{path}: not valid YAML: {exc}") from exc
     try:
-        return parse_campaign(data)
+        return parse_campaign(data, zone)
     except CampaignError as exc:
         raise CampaignError(f"{path}: {exc}") from None
 
@@ -216,16 +228,16 @@ def new_customer_window(spec: CampaignSpec, options: Mapping[str, str]) -> timed
     return timedelta(days=days)
 
 
-def local_date(moment: datetime) -> str:
-    """A date as customers in Taiwan read it."""
-    return moment.astimezone(TAIPEI).strftime("%Y/%m/%d")
+def local_date(moment: datetime, zone: ZoneInfo) -> str:
+    """A date as customers in Taiwan write it, in the shop's time zone."""
+    return moment.astimezone(zone).strftime("%Y/%m/%d")
 
 
-def last_day(expires_at: datetime) -> str:
-    """The last day a coupon can be used, as customers in Taiwan read it."""
-    return local_date(expires_at - timedelta(microseconds=1))
+def last_day(expires_at: datetime, zone: ZoneInfo) -> str:
+    """The last day a coupon can be used, in the shop's time zone."""
+    return local_date(expires_at - timedelta(microseconds=1), zone)
 
 
-def local_time(moment: datetime) -> str:
-    """A time of day in Taiwan."""
-    return moment.astimezone(TAIPEI).strftime("%H:%M")
+def local_time(moment: datetime, zone: ZoneInfo) -> str:
+    """A time of day in the shop's time zone."""
+    return moment.astimezone(zone).strftime("%H:%M")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -43,7 +44,7 @@ class Qualification:
         first = [self.referrer_reward] if self.referrer_reward else []
         return first + [reward for _, reward in self.tier_rewards]
 
-    def notifications(self, catalogue: Catalogue) -> list[Notify]:
+    def notifications(self, catalogue: Catalogue, zone: ZoneInfo) -> list[Notify]:
         """The push that tells the referrer a friend qualified, with the new rewards (empty if none)."""
         if self.status != QualificationStatus.QUALIFIED or self.referrer is None or self.referee is None:
             return []
@@ -52,8 +53,8 @@ class Qualification:
         messages = []
         if self.referrer_reward is not None:
             messages.append(Text(t("referral.friend_qualified", name=friend,
-                                   reward=reward_text(t, self.referrer_reward))))
-        messages += [Text(t("referral.tier_reached", count=count, reward=reward_text(t, reward)))
+                                   reward=reward_text(t, self.referrer_reward, zone))))
+        messages += [Text(t("referral.tier_reached", count=count, reward=reward_text(t, reward, zone)))
                      for count, reward in self.tier_rewards]
         if not messages:
             return []
@@ -83,7 +84,7 @@ def qualify_referral(session: Session, *, customer: Customer, now: datetime,
 
     Any module may call this when its event happens (a survey module on the first completed survey,
     with reason=QualifyReason.SURVEY_COMPLETED); the campaign's ``qualify_on`` decides whether the
-    reason counts. Add ``result.notifications(ctx.catalogue)`` to the handler's answer.
+    reason counts. Add ``result.notifications(ctx.catalogue, ctx.zone)`` to the handler's answer.
     """
     referral = referrals.get_referral_for_referee(session, referee_id=customer.id)
     if referral is None:

@@ -71,7 +71,7 @@ def _invalid(ctx: HandlerContext, code: str) -> list[Outgoing]:
                                 after=since) > MAX_INVALID:
         referrals.record_attempt(ctx.session, customer_id=customer_id, code=code,
                                  outcome=AttemptOutcome.RATE_LIMITED, now=ctx.now)
-        return [Text(ctx.t("referral.cooldown", until=local_time(ctx.now + COOLDOWN)))]
+        return [Text(ctx.t("referral.cooldown", until=local_time(ctx.now + COOLDOWN, ctx.zone)))]
     return [Text(ctx.t("referral.refused.invalid", code=code))]
 
 
@@ -89,7 +89,7 @@ def _welcome(ctx: HandlerContext, referral: Referral, campaign: ReferralCampaign
     notify = Notify(to=referrer.line_user_id, customer_id=referrer.id, messages=(
         Text(referrer_t("referral.friend_joined", name=friend, reward=spec.referrer_reward.title)),))
     name = referrer.display_name or ctx.t("customer.default_name")
-    return [Text(ctx.t("referral.redeemed", name=name, reward=reward_text(ctx.t, reward))), notify]
+    return [Text(ctx.t("referral.redeemed", name=name, reward=reward_text(ctx.t, reward, ctx.zone))), notify]
 
 
 def redeem(ctx: HandlerContext, attempts: list[str]) -> list[Outgoing]:
@@ -98,7 +98,7 @@ def redeem(ctx: HandlerContext, attempts: list[str]) -> list[Outgoing]:
     if until is not None:
         referrals.record_attempt(ctx.session, customer_id=ctx.customer.id, code=attempts[0],
                                  outcome=AttemptOutcome.COOLING_DOWN, now=ctx.now)
-        return [Text(ctx.t("referral.cooldown", until=local_time(until)))]
+        return [Text(ctx.t("referral.cooldown", until=local_time(until, ctx.zone)))]
     code = next((row for text in attempts if (row := referrals.get_code(ctx.session, code=text)) is not None), None)
     if code is None:
         return _invalid(ctx, attempts[0])

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 from datetime import datetime
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from handlers.referrals.campaigns import TAIPEI
 from handlers.referrals.codes import format_coupon
 from storage import referral_reports, referrals
 from storage.models.referrals import AttemptOutcome
@@ -58,14 +58,14 @@ def _percent(rate: float | None, of: str) -> str:
     return f"{rate * 100:5.1f}% of {of}" if rate is not None else ""
 
 
-def format_text(report: dict[str, Any]) -> str:
-    """The report as a short plain-text page for a terminal."""
-    generated = datetime.fromisoformat(report["generated_at"]).astimezone(TAIPEI).strftime("%Y-%m-%d %H:%M")
+def format_text(report: dict[str, Any], zone: ZoneInfo) -> str:
+    """The report as a short plain-text page for a terminal, its time in the shop's time zone."""
+    generated = datetime.fromisoformat(report["generated_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
     campaign = report["active_campaign"]
     conversion, rewards = report["conversion"], report["rewards"]
     kinds = ", ".join(f"{kind} {counts['issued']}/{counts['redeemed']}" for kind, counts in rewards["by_kind"].items())
     lines = [
-        f"Referral report, {generated} (Taiwan time)",
+        f"Referral report, {generated} ({zone.key})",
         f"Active campaign: {campaign['slug']} ({campaign['name']})" if campaign else "Active campaign: none",
         "",
         "Funnel",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -13,7 +14,7 @@ from handlers.catalogue import Translator
 from handlers.context import HandlerContext
 from handlers.errors import RewardRefused
 from handlers.events import InboundEvent
-from handlers.referrals.campaigns import RewardSpec, last_day
+from handlers.referrals.campaigns import RewardSpec, last_day, spec_of
 from handlers.referrals.codes import format_coupon, generate_coupon, normalize_coupon
 from handlers.replies import Button, Outgoing, Postback, Text
 from storage import rewards
@@ -59,7 +60,7 @@ def issue_reward(session: Session, *, customer_id: int, campaign: ReferralCampai
         reward = Reward(code=generate_coupon(), grant_key=grant_key, customer_id=customer_id,
                         campaign_id=campaign.id, referral_id=referral_id, kind=kind, tier=tier, title=spec.title,
                         description=spec.description, value=spec.value, vip=spec.vip, issued_at=now,
-                        expires_at=spec.expires_at(now))
+                        expires_at=spec.expires_at(now, spec_of(campaign).zone))
         if rewards.create_reward(session, reward=reward):
             return reward
         if rewards.get_by_grant(session, grant_key=grant_key) is not None:
@@ -67,9 +68,9 @@ def issue_reward(session: Session, *, customer_id: int, campaign: ReferralCampai
     raise RuntimeError(f"no free coupon code after {MAX_CODE_TRIES} tries")
 
 
-def reward_text(t: Translator, reward: Reward) -> str:
-    """One coupon as its owner reads it: title, code, expiry."""
-    expiry = t("reward.expires", date=last_day(reward.expires_at)) if reward.expires_at else t("reward.no_expiry")
+def reward_text(t: Translator, reward: Reward, zone: ZoneInfo) -> str:
+    """One coupon as its owner reads it: title, code, expiry (a day in the shop's time zone)."""
+    expiry = t("reward.expires", date=last_day(reward.expires_at, zone)) if reward.expires_at else t("reward.no_expiry")
     key = "reward.item_vip" if reward.vip else "reward.item"
     details = f"{reward.description}\n" if reward.description else ""
     return t(key, title=reward.title, details=details, code=format_coupon(reward.code), expiry=expiry)
@@ -84,7 +85,7 @@ def list_reply(ctx: HandlerContext) -> list[Outgoing]:
                              display_text=ctx.t("menu.referral.keyword"))
     if not unused:
         return [Text(ctx.t("reward.none"), quick_replies=(referral_button,))]
-    items = "\n\n".join(reward_text(ctx.t, reward) for reward in unused[:MAX_LISTED])
+    items = "\n\n".join(reward_text(ctx.t, reward, ctx.zone) for reward in unused[:MAX_LISTED])
     more = ctx.t("reward.more", count=len(unused) - MAX_LISTED) if len(unused) > MAX_LISTED else ""
     text = ctx.t("reward.list", count=len(unused), items=items, more=more)
     return [Text(text, quick_replies=(referral_button,))]

@@ -262,7 +262,7 @@ def _complete(ctx: HandlerContext, conversation: Conversation) -> list[Outgoing]
     # a campaign may count a finished survey as what qualifies the referral that brought this customer
     qualification = qualify_referral(ctx.session, customer=customer, now=ctx.now,
                                      reason=QualifyReason.SURVEY_COMPLETED)
-    return reply + qualification.notifications(ctx.catalogue)
+    return reply + qualification.notifications(ctx.catalogue, ctx.zone)
 
 
 def _cancel(ctx: HandlerContext, conversation: Conversation, turn: Turn) -> list[Outgoing]:

@@ -17,7 +17,6 @@ from storage import surveys
 from storage.models import Customer, ResponseState, SurveyAnswer
 
 PROMOTERS, PASSIVES = range(9, 11), range(7, 9)
-LOCAL_ZONE = ZoneInfo("Asia/Taipei")
 
 
 def percent(part: int, whole: int) -> float | None:
@@ -110,8 +109,8 @@ def build_report(session: Session, *, key: str, negative_below: float = 0.5) -> 
     }
 
 
-def _local(moment: datetime | None) -> str:
-    return moment.astimezone(LOCAL_ZONE).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+def _local(moment: datetime | None, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
 def _cell(question: Question | None, answer: SurveyAnswer | None) -> str:
@@ -125,8 +124,8 @@ def _cell(question: Question | None, answer: SurveyAnswer | None) -> str:
     return str(answer.number) if answer.number is not None else answer.text or ""
 
 
-def export_rows(session: Session, *, key: str) -> tuple[list[str], list[list[str]]] | None:
-    """One row per response for a spreadsheet: who, when, how it ended, and every answer."""
+def export_rows(session: Session, *, key: str, zone: ZoneInfo) -> tuple[list[str], list[list[str]]] | None:
+    """One row per response for a spreadsheet: who, when (in the shop's time zone), how it ended, every answer."""
     survey = surveys.get_by_key(session, key=key)
     if survey is None:
         return None
@@ -137,7 +136,7 @@ def export_rows(session: Session, *, key: str) -> tuple[list[str], list[list[str
     for answer in surveys.list_survey_answers(session, survey_id=survey.id):
         answers[answer.response_id][answer.question_id] = answer
     header = ["response_id", "survey", "version", "line_user_id", "display_name", "source", "state",
-              "started_at (Asia/Taipei)", "completed_at (Asia/Taipei)", "seconds_to_complete"]
+              f"started_at ({zone.key})", f"completed_at ({zone.key})", "seconds_to_complete"]
     for question in questions:
         header += [question.id] + ([f"{question.id}_sentiment"] if question.kind == QuestionKind.TEXT else [])
     rows = []
@@ -145,8 +144,8 @@ def export_rows(session: Session, *, key: str) -> tuple[list[str], list[list[str
         customer = session.get(Customer, response.customer_id)
         seconds = (response.completed_at - response.started_at).total_seconds() if response.completed_at else None
         row = [str(response.id), survey.key, str(version.number), customer.line_user_id,
-               customer.display_name or "", response.source, response.state, _local(response.started_at),
-               _local(response.completed_at), "" if seconds is None else f"{seconds:.0f}"]
+               customer.display_name or "", response.source, response.state, _local(response.started_at, zone),
+               _local(response.completed_at, zone), "" if seconds is None else f"{seconds:.0f}"]
         for question in questions:
             answer = answers[response.id].get(question.id)
             row.append(_cell(definitions[version.id].question(question.id) or question, answer))

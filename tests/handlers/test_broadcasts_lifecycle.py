@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -119,6 +120,18 @@ def test_cancelled_broadcast_is_never_sent(app, runner, services, emulator, surv
     assert multicasts(emulator) == []
     again = runner.invoke(args=["broadcast", "cancel", "1"])
     assert again.exit_code == 1 and "is cancelled: there is nothing left to cancel" in again.output
+
+
+@pytest.mark.parametrize(("settings_overrides", "zone"), [
+    ({"extra": dict(FAST)}, "Asia/Taipei"),
+    ({"extra": {**FAST, "KOUBEI_TIMEZONE": "Asia/Tokyo"}}, "Asia/Tokyo"),
+])
+def test_a_time_without_an_offset_is_read_in_the_shop_time_zone(runner, services, survey, zone):
+    seed(services, 1)
+    result = send(runner, "all", "--at", "2099-01-01 09:00")
+    assert result.exit_code == 0 and f"2099-01-01 09:00:00 ({zone})" in result.output
+    status = json.loads(runner.invoke(args=["broadcast", "status", "1", "--format", "json"]).output)
+    assert datetime.fromisoformat(status["scheduled_at"]) == datetime(2099, 1, 1, 9, tzinfo=ZoneInfo(zone))
 
 
 def test_a_time_in_the_past_is_refused(runner, services, emulator, survey):

@@ -20,7 +20,7 @@ clerk, customer, manager, staff_group, t = (
 def test_complaint_is_acknowledged_and_posted_to_the_staff_group(services, customer, staff_group, clock, t):
     [answer] = customer.say(COMPLAINT)
     [case] = all_cases(services)
-    due = local_time(t, clock.now + timedelta(minutes=30), clock.now)
+    due = local_time(t, clock.now + timedelta(minutes=30), clock.now, services.zone)
     assert answer["text"] == t("complaint.acknowledgement", name="陳小姐", number=case.id, due=due)
     [card] = staff_group.inbox()
     lines = card_texts(card)
@@ -77,7 +77,7 @@ def test_customers_in_english_are_answered_in_english(services, emulator, live_b
     [answer] = visitor.say(COMPLAINT)
     [case] = all_cases(services)
     en = services.catalogue.translator("en")
-    due = local_time(en, case.claim_due_at, case.opened_at)
+    due = local_time(en, case.claim_due_at, case.opened_at, services.zone)
     assert answer["text"] == en("complaint.acknowledgement", name="Amy", number=case.id, due=due)
 
 

@@ -7,8 +7,8 @@ from datetime import datetime, time, timedelta
 import pytest
 
 from bot import create_app
-from handlers.escalation.options import LOCAL_ZONE, BusinessHours, CaseOptions
-from handlers.options import OptionError
+from handlers.escalation.options import BusinessHours, CaseOptions
+from handlers.options import OptionError, shop_zone
 from tests.conftest import make_settings
 from tests.handlers import escalation_support as support
 from tests.handlers.escalation_support import COMPLAINT, all_cases, card_texts, run_sla
@@ -17,11 +17,12 @@ customer, manager, clerk, staff_group, t = (
     support.customer, support.manager, support.clerk, support.staff_group, support.t)
 
 SHOP_HOURS = "mon-sat 09:00-21:00"
+TAIWAN = shop_zone({})
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     """A moment in the week of Monday 2026-12-07, Taiwan time (day 0 is that Monday)."""
-    return datetime(2026, 12, 7, hour, minute, tzinfo=LOCAL_ZONE) + timedelta(days=day)
+    return datetime(2026, 12, 7, hour, minute, tzinfo=TAIWAN) + timedelta(days=day)
 
 
 @pytest.mark.parametrize(("raw", "days"), [
@@ -31,11 +32,11 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     ("sat-mon 10:00-18:00", {5, 6, 0}),  # a range may wrap past Sunday
 ])
 def test_business_hours_are_read_from_days_and_times(raw, days):
-    assert BusinessHours.parse(raw).days == frozenset(days)
+    assert BusinessHours.parse(raw, TAIWAN).days == frozenset(days)
 
 
 def test_business_hours_keep_the_times_given():
-    hours = BusinessHours.parse("tue 9:30-20:45")
+    hours = BusinessHours.parse("tue 9:30-20:45", TAIWAN)
     assert (hours.opens, hours.closes) == (time(9, 30), time(20, 45))
 
 
@@ -92,9 +93,9 @@ def settings_overrides() -> dict:
 
 def _a_past_saturday_night() -> datetime:
     """Saturday 23:00 Taiwan time, a week or two ago (before the emulator's real event timestamps)."""
-    today = datetime.now(LOCAL_ZONE).date()
+    today = datetime.now(TAIWAN).date()
     saturday = today - timedelta(days=7 + (today.weekday() - 5) % 7)
-    return datetime.combine(saturday, time(23, 0), LOCAL_ZONE)
+    return datetime.combine(saturday, time(23, 0), TAIWAN)
 
 
 def test_a_complaint_on_saturday_night_is_promised_for_monday_and_escalated_then(

@@ -36,7 +36,8 @@ def amy(shop):
 
 def coupon_text(services, reward, language="zh-TW"):
     t = services.catalogue.translator(language)
-    expiry = t("reward.expires", date=last_day(reward.expires_at)) if reward.expires_at else t("reward.no_expiry")
+    expiry = (t("reward.expires", date=last_day(reward.expires_at, services.zone)) if reward.expires_at
+              else t("reward.no_expiry"))
     details = f"{reward.description}\n" if reward.description else ""
     key = "reward.item_vip" if reward.vip else "reward.item"
     return t(key, title=reward.title, details=details, code=format_coupon(reward.code), expiry=expiry)
@@ -111,7 +112,7 @@ def test_a_coupon_is_redeemed_once_and_the_second_time_says_when_and_by_whom(sho
     assert "already redeemed" in second.output and "店長阿德" in second.output
     [used] = ben.rewards()
     assert used.redeemed_by == "店長阿德" and used.redeemed_at == redeemed_at
-    assert f"{local_date(redeemed_at)} {local_time(redeemed_at)}" in second.output
+    assert f"{local_date(redeemed_at, services.zone)} {local_time(redeemed_at, services.zone)}" in second.output
 
 
 def test_welcome_coupon_used_at_the_till_qualifies_the_referral(shop, amy, services, runner):
@@ -143,7 +144,8 @@ def test_survey_completion_qualifies_only_where_the_campaign_says_so(shop, amy, 
         customer = customers.get_by_line_id(session, line_user_id=ben.user_id)
         result = qualify_referral(session, customer=customer, now=services.clock(),
                                   reason=QualifyReason.SURVEY_COMPLETED)
-        assert result.status == QualificationStatus.NOT_COUNTED and result.notifications(services.catalogue) == []
+        assert result.status == QualificationStatus.NOT_COUNTED
+        assert result.notifications(services.catalogue, services.zone) == []
     text = DEFAULT_CAMPAIGN.read_text(encoding="utf-8").replace(
         "qualify_on: [purchase, welcome_coupon_redeemed]", "qualify_on: [survey_completed]")
     load_campaign(runner, write_campaign(tmp_path, text))
@@ -152,7 +154,7 @@ def test_survey_completion_qualifies_only_where_the_campaign_says_so(shop, amy, 
         result = qualify_referral(session, customer=customer, now=services.clock(),
                                   reason=QualifyReason.SURVEY_COMPLETED)
         assert result.status == QualificationStatus.QUALIFIED
-        [notify] = result.notifications(services.catalogue)
+        [notify] = result.notifications(services.catalogue, services.zone)
         assert notify.to == amy.user_id and len(notify.messages) == 2
 
 

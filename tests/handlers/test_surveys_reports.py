@@ -131,3 +131,12 @@ def test_export_writes_one_row_per_response_in_utf8_with_bom(runner, seeded, tmp
 def test_unknown_survey_is_a_clear_error(runner):
     result = runner.invoke(args=["surveys", "report", "nope"])
     assert result.exit_code == 1 and "no survey with key 'nope'" in result.output
+
+
+@pytest.mark.parametrize("settings_overrides", [{"extra": {"KOUBEI_TIMEZONE": "Asia/Tokyo"}}])
+def test_export_times_are_in_the_shop_time_zone(runner, seeded, tmp_path, settings_overrides):
+    out = tmp_path / "post_purchase.csv"
+    runner.invoke(args=["surveys", "export", "post_purchase", str(out)])
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        first = next(csv.DictReader(handle))
+    assert first["started_at (Asia/Tokyo)"] == "2026-11-02 11:00:00"  # 10:00 in Taiwan

@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 import pytest
 
+from handlers.options import shop_zone
 from handlers.referrals.campaigns import read_campaign_file
 from handlers.referrals.codes import format_coupon
 from handlers.referrals.rewards import reward_text
@@ -18,7 +19,8 @@ from tests.walkthrough.chat_page import ChatPage
 pytestmark = pytest.mark.browser
 
 REFERRER, FRIEND = "王小美", "陳大文"
-SPEC = read_campaign_file(CAMPAIGN)  # the example campaign's rewards, as the card and the pushes name them
+TAIWAN = shop_zone({})  # the devserver's default time zone
+SPEC = read_campaign_file(CAMPAIGN, TAIWAN)  # the example campaign's rewards, as the card and the pushes name them
 
 
 def _code_of(services, user_id: str) -> str:
@@ -65,7 +67,7 @@ def test_the_referral_walkthrough_from_a_shared_code_to_a_redeemed_coupon(page: 
     greeting = t("referral.redeemed", name=REFERRER, reward="").split("\n")[0]
     joined = page.say(t("referral.prefill", code=code), expect=greeting)  # what the shared link pre-fills
     welcome = _rewards_of(services, friend_id)[RewardKind.WELCOME]
-    assert t("referral.redeemed", name=REFERRER, reward=reward_text(t, welcome)) in joined
+    assert t("referral.redeemed", name=REFERRER, reward=reward_text(t, welcome, TAIWAN)) in joined
     assert welcome.title == SPEC.referee_reward.title
 
     page.play(REFERRER)
@@ -77,13 +79,14 @@ def test_the_referral_walkthrough_from_a_shared_code_to_a_redeemed_coupon(page: 
     earned = _rewards_of(services, referrer_id)
     assert set(earned) == {RewardKind.REFERRER, RewardKind.TIER}
     thanks, tier = earned[RewardKind.REFERRER], earned[RewardKind.TIER]
-    assert "push" in page.expect(t("referral.friend_qualified", name=FRIEND, reward=reward_text(t, thanks)))
-    page.expect(t("referral.tier_reached", count=1, reward=reward_text(t, tier)))
+    assert "push" in page.expect(t("referral.friend_qualified", name=FRIEND, reward=reward_text(t, thanks, TAIWAN)))
+    page.expect(t("referral.tier_reached", count=1, reward=reward_text(t, tier, TAIWAN)))
 
     listed = page.tap(t("menu.rewards.label"), expect=t("reward.list", count=2, items="", more="").split("\n")[0])
-    assert reward_text(t, thanks) in listed and reward_text(t, tier) in listed
+    assert reward_text(t, thanks, TAIWAN) in listed and reward_text(t, tier, TAIWAN) in listed
     page.play(FRIEND)
-    page.say(t("menu.rewards.keyword"), expect=t("reward.list", count=1, items=reward_text(t, welcome), more=""))
+    welcome_only = t("reward.list", count=1, items=reward_text(t, welcome, TAIWAN), more="")
+    page.say(t("menu.rewards.keyword"), expect=welcome_only)
     assert page.errors() == []
 
     coupon = format_coupon(thanks.code)
