@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot import postback
 from handlers.actions import Action
 from handlers.replies import Postback
@@ -94,6 +96,13 @@ def load_campaign(runner, path: Path = DEFAULT_CAMPAIGN) -> None:
     """Load a campaign file through the CLI, as staff would."""
     result = runner.invoke(args=["referrals", "campaign", "load", str(path)])
     assert result.exit_code == 0, result.output
+
+
+@pytest.fixture
+def shop(live_bot, emulator, services, runner):
+    """The example campaign loaded; ``shop(name)`` brings a new shopper who chats through signed webhooks."""
+    load_campaign(runner)
+    return lambda name, **kw: Shopper(live_bot, emulator, services, name, **kw)
 
 
 def write_campaign(tmp_path: Path, text: str) -> Path:

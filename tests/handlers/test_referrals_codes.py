@@ -9,15 +9,13 @@ from sqlalchemy import func, select
 
 from handlers.actions import Action
 from storage.models.referrals import ReferralAttempt, ReferralCode
-from tests.handlers.referral_support import Shopper, load_campaign, texts
+from tests.handlers import referral_support as support
+from tests.handlers.referral_support import Shopper, texts
 
 SHARE_PREFIX = "https://line.me/R/share?text="
 
 
-@pytest.fixture
-def shop(live_bot, emulator, services, runner):
-    load_campaign(runner)
-    return lambda name, **kw: Shopper(live_bot, emulator, services, name, **kw)
+shop = support.shop
 
 
 def card_of(messages):

@@ -22,6 +22,7 @@ from handlers.referrals.codes import format_coupon
 from storage import customers, referrals
 from storage.models.referrals import AttemptOutcome, Referral, RewardKind
 from tests.conftest import PG_URL
+from tests.handlers import referral_support as support
 from tests.handlers.referral_support import DEFAULT_CAMPAIGN, Shopper, joined, load_campaign, texts, write_campaign
 
 pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not PG_URL, reason="KOUBEI_TEST_DATABASE_URL not set")]
@@ -32,10 +33,7 @@ def settings_overrides():
     return {"api_key": "race-key"}
 
 
-@pytest.fixture
-def shop(live_bot, emulator, services, runner):
-    load_campaign(runner)
-    return lambda name: Shopper(live_bot, emulator, services, name)
+shop = support.shop
 
 
 def at_once(*calls: Callable[[], object]) -> list[object]:

@@ -10,9 +10,9 @@ from handlers.referrals.campaigns import last_day, local_date, local_time
 from handlers.referrals.codes import format_coupon
 from storage import customers
 from storage.models.referrals import ReferralStatus, RewardKind
+from tests.handlers import referral_support as support
 from tests.handlers.referral_support import (
     DEFAULT_CAMPAIGN,
-    Shopper,
     joined,
     load_campaign,
     qualify,
@@ -20,11 +20,9 @@ from tests.handlers.referral_support import (
     write_campaign,
 )
 
-
-@pytest.fixture
-def shop(live_bot, emulator, services, runner, clock):
-    load_campaign(runner)
-    return lambda name, **kw: Shopper(live_bot, emulator, services, name, **kw)
+# the frozen clock is installed before the campaign is loaded and the first shopper follows
+pytestmark = pytest.mark.usefixtures("clock")
+shop = support.shop
 
 
 @pytest.fixture
