@@ -71,7 +71,8 @@ def _tier_rewards(session: Session, *, referral: Referral, campaign: ReferralCam
         if tier.referrals > count:
             break
         reward = issue_reward(session, customer_id=referral.referrer_id, campaign=campaign, spec=tier.reward,
-                              kind=RewardKind.TIER, tier=tier.referrals, now=now, referral_id=referral.id,
+                              kind=RewardKind.TIER, tier=tier.referrals, now=now, zone=spec.zone,
+                              referral_id=referral.id,
                               grant_key=f"tier:{campaign.id}:{referral.referrer_id}:{tier.referrals}")
         if reward is not None:
             issued.append((tier.referrals, reward))
@@ -99,7 +100,7 @@ def qualify_referral(session: Session, *, customer: Customer, now: datetime,
     # two friends of one referrer qualifying at once: the second counts after the first commits
     referrals.lock_customer(session, customer_id=referral.referrer_id)
     referrer_reward = issue_reward(session, customer_id=referral.referrer_id, campaign=campaign,
-                                   spec=spec.referrer_reward, kind=RewardKind.REFERRER, now=now,
+                                   spec=spec.referrer_reward, kind=RewardKind.REFERRER, now=now, zone=spec.zone,
                                    referral_id=referral.id, grant_key=f"referrer:{referral.id}")
     tiers = _tier_rewards(session, referral=referral, campaign=campaign, spec=spec, now=now)
     return Qualification(QualificationStatus.QUALIFIED, referral, referrer=session.get(Customer, referral.referrer_id),

@@ -79,7 +79,7 @@ def _welcome(ctx: HandlerContext, referral: Referral, campaign: ReferralCampaign
     """Give the friend the welcome reward now and tell the referrer by push."""
     spec = spec_of(campaign)
     reward = issue_reward(ctx.session, customer_id=ctx.customer.id, campaign=campaign, spec=spec.referee_reward,
-                          kind=RewardKind.WELCOME, grant_key=f"welcome:{referral.id}", now=ctx.now,
+                          kind=RewardKind.WELCOME, grant_key=f"welcome:{referral.id}", now=ctx.now, zone=spec.zone,
                           referral_id=referral.id)
     referrals.record_attempt(ctx.session, customer_id=ctx.customer.id, code=code, outcome=AttemptOutcome.REDEEMED,
                              now=ctx.now)

@@ -14,7 +14,7 @@ from handlers.catalogue import Translator
 from handlers.context import HandlerContext
 from handlers.errors import RewardRefused
 from handlers.events import InboundEvent
-from handlers.referrals.campaigns import RewardSpec, last_day, spec_of
+from handlers.referrals.campaigns import RewardSpec, last_day
 from handlers.referrals.codes import format_coupon, generate_coupon, normalize_coupon
 from handlers.replies import Button, Outgoing, Postback, Text
 from storage import rewards
@@ -53,14 +53,18 @@ class RedeemRefusal(StrEnum):
 
 
 def issue_reward(session: Session, *, customer_id: int, campaign: ReferralCampaign, spec: RewardSpec,
-                 kind: RewardKind, grant_key: str, now: datetime, referral_id: int | None = None,
+                 kind: RewardKind, grant_key: str, now: datetime, zone: ZoneInfo, referral_id: int | None = None,
                  tier: int | None = None) -> Reward | None:
-    """Issue a coupon once per grant; None when this grant was already issued."""
+    """Issue a coupon once per grant; None when this grant was already issued.
+
+    ``zone`` is the campaign's: a coupon lasts to the end of its last day there.
+    """
+    expires_at = spec.expires_at(now, zone)
     for _ in range(MAX_CODE_TRIES):
         reward = Reward(code=generate_coupon(), grant_key=grant_key, customer_id=customer_id,
                         campaign_id=campaign.id, referral_id=referral_id, kind=kind, tier=tier, title=spec.title,
                         description=spec.description, value=spec.value, vip=spec.vip, issued_at=now,
-                        expires_at=spec.expires_at(now, spec_of(campaign).zone))
+                        expires_at=expires_at)
         if rewards.create_reward(session, reward=reward):
             return reward
         if rewards.get_by_grant(session, grant_key=grant_key) is not None:
