@@ -122,8 +122,13 @@ class HueyQueue:
         self._deliver = deliver_task
 
     def process_event(self, event_id: int) -> None:
-        """Queue an event for the worker."""
-        self._process(event_id)
+        """Queue an event for the worker, as task ``event-<id>``.
+
+        The id says which event a task is for in the consumer's log, and costs no random bytes in
+        the webhook (Huey's default is a uuid4). Two tasks for one event (a sweep's re-enqueue) may
+        share it: with no results kept, Huey uses the id for nothing else.
+        """
+        self._process(event_id, id=f"event-{event_id}")
 
     def process_events_in(self, tx: DriverTransaction, event_ids: list[int]) -> bool:
         """Queue events inside the caller's transaction when the queue lives in its database.
@@ -134,7 +139,7 @@ class HueyQueue:
             return False
         with self.huey.storage.joined(tx.connection):
             for event_id in event_ids:
-                self._process(event_id)
+                self.process_event(event_id)
         return True
 
     def deliver(self, outbound_id: int, delay: float = 0.0) -> None:

@@ -19,9 +19,13 @@ def settings_overrides():
     return {"huey_immediate": False}  # a real SQLite queue, nobody consuming it
 
 
-def queued_event_ids(app) -> list[int]:
+def queued_tasks(app) -> list:
     huey = get_huey(app)
-    return [huey.deserialize_task(data).args[0] for data in huey.storage.enqueued_items()]
+    return [huey.deserialize_task(data) for data in huey.storage.enqueued_items()]
+
+
+def queued_event_ids(app) -> list[int]:
+    return [task.args[0] for task in queued_tasks(app)]
 
 
 def count_events(services) -> int:
@@ -37,6 +41,7 @@ def test_webhook_queues_each_new_event_in_the_database_file(app, live_bot, servi
     with services.db.session_scope() as session:
         ids = session.scalars(select(WebhookEvent.id).order_by(WebhookEvent.id)).all()
     assert queued_event_ids(app) == ids
+    assert [task.id for task in queued_tasks(app)] == [f"event-{event_id}" for event_id in ids]
     assert live_bot.send(first).json()["stored"] == 0  # a redelivery: nothing new stored, nothing queued
     assert queued_event_ids(app) == ids
     assert not (services.settings.instance_path / "huey.db").exists()
