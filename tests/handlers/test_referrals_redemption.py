@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from handlers.options import shop_zone
 from handlers.referrals.campaigns import last_day, local_time
 from handlers.referrals.codes import format_coupon
 from storage.models.referrals import AttemptOutcome, ReferralAttempt, ReferralStatus, RewardKind
@@ -52,7 +51,7 @@ def test_friend_with_a_code_gets_the_welcome_reward_and_the_referrer_a_push(shop
     [welcome] = ben.rewards()
     assert welcome.kind == RewardKind.WELCOME and welcome.title == "新朋友見面禮：招牌拿鐵一杯"
     t = services.catalogue.translator("zh-TW")
-    expiry = t("reward.expires", date=last_day(welcome.expires_at, shop_zone({})))
+    expiry = t("reward.expires", date=last_day(welcome.expires_at, services.zone))
     reward = t("reward.item", title=welcome.title, details=f"{welcome.description}\n",
                code=format_coupon(welcome.code), expiry=expiry)
     assert texts(answer) == [t("referral.redeemed", name="王小美", reward=reward)]
@@ -145,7 +144,7 @@ def test_more_than_five_invalid_codes_in_an_hour_start_a_cool_down(shop, amy, se
         clock.advance(minutes=5)
         assert ben.say_text(f"ZZ{attempt + 2}ZZZ") == refused(services, "invalid", code=f"ZZ{attempt + 2}ZZZ")
     clock.advance(minutes=5)
-    until = local_time(clock.now + timedelta(hours=1), shop_zone({}))
+    until = local_time(clock.now + timedelta(hours=1), services.zone)
     cooldown = services.catalogue.text("referral.cooldown", until=until)
     assert ben.say_text("ZZ8ZZZ") == cooldown
     clock.advance(minutes=30)
