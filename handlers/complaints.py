@@ -21,6 +21,7 @@ from handlers.context import HandlerContext
 from handlers.escalation import cards
 from handlers.escalation.options import CaseOptions, complaint_thresholds, local_time
 from handlers.events import InboundEvent
+from handlers.menu import asks_for_menu
 from handlers.replies import Button, Message, Notify, Outgoing, Postback, Text
 from handlers.routing import Router
 from storage import cases, staff
@@ -111,19 +112,13 @@ def handle_complaint(ctx: HandlerContext, *, customer: Customer, text: str, scor
     return complaint_replies(ctx, outcome, customer=customer, text=text)
 
 
-def _asks_for_menu(ctx: HandlerContext, text: str) -> bool:
-    """選單 (or "menu") still shows the menu while a case is open."""
-    key = "menu.help.keyword"
-    return text.strip().lower() in {ctx.catalogue.text(key, lang).lower() for lang in ctx.catalogue.languages(key)}
-
-
 def on_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | None:
     """A customer's text: joins their case in progress, or opens one if it is a complaint; else not ours."""
     if event.is_group or ctx.customer is None or not (event.text or "").strip():
         return None
     active = cases.get_active_case(ctx.session, customer_id=ctx.customer.id)
     if active is not None:
-        if _asks_for_menu(ctx, event.text):
+        if asks_for_menu(ctx, event.text):  # still shows the menu while a case is open
             return None
         return handle_complaint(ctx, customer=ctx.customer, text=event.text, score=active.score,
                                 source=CaseSource.CHAT, event_id=event.id)

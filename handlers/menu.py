@@ -26,6 +26,12 @@ def help_reply(ctx: HandlerContext) -> list[Outgoing]:
     return [Text(ctx.t("menu.help.text"), quick_replies=menu_buttons(ctx.t))]
 
 
+def asks_for_menu(ctx: HandlerContext, text: str) -> bool:
+    """選單 (or "menu"): handlers that take free text still let this one through to the menu."""
+    key = "menu.help.keyword"
+    return text.strip().lower() in {ctx.catalogue.text(key, lang).lower() for lang in ctx.catalogue.languages(key)}
+
+
 def on_any_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | None:
     """Answer what nobody else understood with the menu; group chats get no menu."""
     if event.is_group:

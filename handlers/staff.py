@@ -64,11 +64,19 @@ def role_label(t: Translator, role: str) -> str:
     return t(f"staff.role.{role}")
 
 
+ACTOR = "staff.actor"
+
+
 def get_actor(ctx: HandlerContext, event: InboundEvent) -> StaffMember | None:
-    """The active staff member who sent this event (in a 1:1 chat or a group), if the sender is staff."""
+    """The active staff member who sent this event (in a 1:1 chat or a group), if the sender is staff.
+
+    Looked up once per event: the relay and staff chat handlers both ask for every 1:1 text.
+    """
     if event.user_id is None:
         return None
-    return staff.get_active_by_line_id(ctx.session, line_user_id=event.user_id)
+    if ACTOR not in ctx.memo:
+        ctx.memo[ACTOR] = staff.get_active_by_line_id(ctx.session, line_user_id=event.user_id)
+    return ctx.memo[ACTOR]
 
 
 def _refusal(ctx: HandlerContext, code_hash: str) -> list[Outgoing]:

@@ -13,8 +13,9 @@ from handlers.surveys import on_completed
 
 
 def register(router: Router) -> None:
-    """Attach the card buttons, the relay, the SLA job and the recovery survey's completion hook."""
+    """Attach the card buttons, the relay, staff chat, the SLA job and the recovery survey's completion hook."""
     router.on_message(relay.RELAY_PRIORITY, relay.on_message)
+    router.on_message(relay.STAFF_CHAT_PRIORITY, relay.on_staff_message)
     router.on_postback(Action.CASE_CLAIM, actions.on_claim)
     router.on_postback(Action.CASE_REPLY, actions.on_reply)
     router.on_postback(Action.CASE_RESOLVE, actions.on_resolve)

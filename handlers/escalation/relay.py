@@ -5,12 +5,14 @@ from __future__ import annotations
 from handlers.context import HandlerContext
 from handlers.escalation import cards
 from handlers.events import InboundEvent
+from handlers.menu import asks_for_menu, menu_buttons
 from handlers.replies import Notify, Outgoing, Text
 from handlers.staff import get_actor
 from storage import cases, customers
 from storage.models import CaseMessageKind, CaseStatus, Customer
 
 RELAY_PRIORITY = 20
+STAFF_CHAT_PRIORITY = 70  # after surveys, keywords and codes (which staff may use too), before complaints
 MAX_RELAYED = 4900  # LINE's 5,000-character limit, less the catalogue's wrapper
 
 
@@ -50,3 +52,16 @@ def on_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | Non
     shop = ctx.catalogue.text("case.reply_to_customer", customer.language, text=event.text[:MAX_RELAYED])
     return [Text(ctx.t("case.reply_sent", number=case.id, name=cards.customer_name(ctx.t, customer))),
             Notify(to=customer.line_user_id, messages=(Text(shop),), customer_id=customer.id)]
+
+
+def on_staff_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | None:
+    """A staff member's 1:1 text that no relay or keyword took: say it reached nobody.
+
+    Staff write to the bot to answer cases; a second message after a relayed one, or an answer
+    typed without tapping 回覆, is not the staff member's own complaint and must not open a case.
+    """
+    if event.is_group or not (event.text or "").strip() or asks_for_menu(ctx, event.text):
+        return None
+    if get_actor(ctx, event) is None:
+        return None
+    return [Text(ctx.t("case.staff_message_not_sent"), quick_replies=menu_buttons(ctx.t))]

@@ -88,6 +88,20 @@ def test_reply_relays_the_next_message_to_the_customer(services, customer, staff
     assert customer.inbox() == []
 
 
+def test_a_second_message_after_a_relay_is_not_the_clerks_own_complaint(services, customer, staff_group, clerk, t):
+    card = new_case_card(customer, staff_group)
+    clerk.tap(card, t("case.button.reply"), group=staff_group)
+    staff_group.inbox(), clerk.inbox()
+    clerk.say("非常抱歉！我們馬上重新製作一份送過去，這餐由我們招待。")
+    customer.inbox()
+    # staff often answer in two messages; the second reads like a complaint but is the shop apologising
+    answer = clerk.say("另外，湯冷掉的問題我們已經跟廚房反映了，真的很抱歉讓您失望")
+    assert [m["text"] for m in answer] == [t("case.staff_message_not_sent")]
+    assert customer.inbox() == [] and staff_group.inbox() == []
+    assert len(all_cases(services)) == 1
+    assert [m["text"] for m in clerk.say(t("menu.help.keyword"))] == [t("menu.help.text")]
+
+
 def test_cancel_aborts_the_reply(services, customer, staff_group, clerk, t):
     card = new_case_card(customer, staff_group)
     clerk.tap(card, t("case.button.reply"), group=staff_group)
