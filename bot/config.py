@@ -14,6 +14,11 @@ DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 DEFAULT_CATALOGUE = PROJECT_ROOT / "bot" / "texts" / "messages.toml"
 
 
+def call_timeouts(timeout: float) -> tuple[float, float]:
+    """A Messaging API call's connect and read timeouts: the whole call lasts at most their sum."""
+    return min(timeout, 3.0), timeout
+
+
 class ConfigError(RuntimeError):
     """A required setting is missing or malformed."""
 
@@ -172,6 +177,14 @@ class Settings:
             raise ConfigError(
                 "Missing required environment variable(s): " + ", ".join(missing)
                 + ". Set them, or set KOUBEI_ENV=development to use the local LINE emulator."
+            )
+        longest_call = sum(call_timeouts(self.line_timeout_seconds))
+        if self.delivery_lease_seconds <= longest_call:
+            # a sender only starts a call its lease will outlast; a shorter lease could never send
+            raise ConfigError(
+                f"KOUBEI_DELIVERY_LEASE_SECONDS ({self.delivery_lease_seconds:g}) must be longer than one "
+                f"LINE call can take ({longest_call:g} s with KOUBEI_LINE_TIMEOUT_SECONDS "
+                f"{self.line_timeout_seconds:g})."
             )
         if not self.line_channel_secret or not self.line_channel_access_token:
             raise ConfigError(

@@ -30,6 +30,7 @@ class Attempt:
     retry_key: str
     attempts: int
     maybe_delivered: bool
+    lease_until: datetime
 
 
 def backoff_seconds(attempts: int, base: float) -> float:
@@ -41,7 +42,7 @@ def held_attempt(row: OutboundMessage | QueuedMessage, now: datetime) -> Attempt
     """The attempt for a row this worker holds (claimed, or written already claimed)."""
     expired = row.reply_token_expires_at is not None and row.reply_token_expires_at <= now
     return Attempt(row.id, row.kind, row.recipient, row.reply_token, expired, list(row.messages),
-                   row.retry_key, row.attempts, row.maybe_delivered)
+                   row.retry_key, row.attempts, row.maybe_delivered, row.lease_until)
 
 
 def _send(services: Services, attempt: Attempt) -> SendResult:
@@ -70,7 +71,7 @@ def _record(services: Services, row: OutboundMessage, attempt: Attempt, result: 
         return None
     if result.outcome == Outcome.RETRY and attempt.attempts < settings.delivery_max_attempts:
         delay = backoff_seconds(attempt.attempts, settings.retry_base_seconds)
-        uncertain = result.status is None or result.status >= 500
+        uncertain = not result.status or result.status >= 500  # 0: no HTTP answer (a broken TLS read)
         outbox.mark_retry(row, at=now + timedelta(seconds=delay), uncertain=uncertain,
                           error=f"HTTP {result.status}: {result.reason}")
         return delay
@@ -79,16 +80,30 @@ def _record(services: Services, row: OutboundMessage, attempt: Attempt, result: 
     return None
 
 
-def _attempt(services: Services, attempt: Attempt) -> tuple[SendResult, float | None]:
+def _attempt(services: Services, attempt: Attempt) -> tuple[SendResult | None, float | None]:
     """Send a held row; record a refusal or failure at once (an acceptance is the caller's to record).
 
-    The delay says when to try again; 0.0 means at once (now as a push).
+    The delay says when to try again; 0.0 means at once (now as a push, or under a new lease).
+    No result when no call was made. The lease must outlast the call: once it runs out the sweep
+    may hand the row to another worker, and two senders of one reply would show it twice.
     """
+    now = services.clock()
+    if now + timedelta(seconds=services.line.longest_call_seconds) >= attempt.lease_until:
+        with services.db.session_scope() as session:
+            given_back = outbox.give_back(session, outbound_id=attempt.outbound_id,
+                                          lease_until=attempt.lease_until, now=now)
+        log.warning("outbound message %s: lease too short to send; %s", attempt.outbound_id,
+                    "taken again" if given_back else "another worker has it")
+        return None, 0.0 if given_back else None
     result = _send(services, attempt)
     if result.delivered:
         return result, None
     with services.db.session_scope() as session:
-        row = session.get(OutboundMessage, attempt.outbound_id)
+        row = outbox.still_held(session, outbound_id=attempt.outbound_id, lease_until=attempt.lease_until)
+        if row is None:
+            # taken over while the call was out: the new sender's attempt decides, not this answer
+            log.warning("outbound message %s: lease lost during the call (%s)", attempt.outbound_id, result.outcome)
+            return result, None
         return result, _record(services, row, attempt, result)
 
 
@@ -111,7 +126,7 @@ def deliver(services: Services, outbound_id: int) -> float | None:
                 return None
             attempt = held_attempt(row, now)
         result, delay = _attempt(services, attempt)
-        if result.delivered:
+        if result is not None and result.delivered:
             _record_sent(services, [(outbound_id, result.request_id)])
         if delay != 0.0:
             return delay
@@ -125,9 +140,9 @@ def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float
     with their delays. A failure (the database, say) is raised after the others were sent and
     recorded; the sweep sends its row once the lease runs out.
     """
-    def send(attempt: Attempt) -> tuple[SendResult, float | None]:
+    def send(attempt: Attempt) -> tuple[SendResult | None, float | None]:
         result, delay = _attempt(services, attempt)
-        if not result.delivered and delay == 0.0:
+        if delay == 0.0:
             delay = deliver(services, attempt.outbound_id)
         return result, delay
 
@@ -140,7 +155,7 @@ def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float
             failure = failure or outcome
             continue
         result, delay = outcome
-        if result.delivered:
+        if result is not None and result.delivered:
             accepted.append((attempt.outbound_id, result.request_id))
         if delay is not None:
             later[attempt.outbound_id] = delay

@@ -24,6 +24,7 @@ from linebot.v3.messaging import (
     ShowLoadingAnimationRequest,
 )
 
+from bot.config import call_timeouts
 from handlers.context import Profile
 
 log = logging.getLogger(__name__)
@@ -106,7 +107,8 @@ class LineClient:
         configuration.connection_pool_maxsize = max(configuration.connection_pool_maxsize, connections)
         self._api_client = ApiClient(configuration)
         self._api = MessagingApi(self._api_client)
-        self._timeout = (min(timeout, 3.0), timeout)
+        self._timeout = call_timeouts(timeout)
+        self.longest_call_seconds = sum(self._timeout)
 
     def close(self) -> None:
         """Release pooled connections."""

@@ -31,6 +31,7 @@ class QueuedMessage:
     retry_key: str
     attempts: int
     maybe_delivered: bool
+    lease_until: datetime | None
 
 
 def create_outbound(session: Session, *, kind: DeliveryKind, recipient: str,
@@ -55,7 +56,7 @@ def create_outbound(session: Session, *, kind: DeliveryKind, recipient: str,
     table = OutboundMessage.__table__
     new_id = session.connection().execute(insert(table).returning(table.c.id), values).scalar_one()
     return QueuedMessage(new_id, kind, recipient, reply_token, reply_token_expires_at, messages,
-                         values["retry_key"], values["attempts"], False)
+                         values["retry_key"], values["attempts"], False, held_until)
 
 
 def claim_outbound(session: Session, *, outbound_id: int, now: datetime,
@@ -78,6 +79,28 @@ def claim_outbound(session: Session, *, outbound_id: int, now: datetime,
     if result.rowcount != 1:
         return None
     return session.get(OutboundMessage, outbound_id, populate_existing=True)
+
+
+def still_held(session: Session, *, outbound_id: int, lease_until: datetime) -> OutboundMessage | None:
+    """The row, if it is still being sent under this lease (a worker past its lease may have lost it)."""
+    return session.scalars(
+        select(OutboundMessage).where(OutboundMessage.id == outbound_id,
+                                      OutboundMessage.status == OutboxStatus.SENDING,
+                                      OutboundMessage.lease_until == lease_until)
+    ).one_or_none()
+
+
+def give_back(session: Session, *, outbound_id: int, lease_until: datetime, now: datetime) -> bool:
+    """Hand back a row held under this lease before any call was made: due now, nothing maybe delivered."""
+    result = session.execute(
+        update(OutboundMessage)
+        .where(OutboundMessage.id == outbound_id, OutboundMessage.status == OutboxStatus.SENDING,
+               OutboundMessage.lease_until == lease_until)
+        .values(status=OutboxStatus.PENDING, lease_until=None, next_attempt_at=now,
+                attempts=OutboundMessage.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 _SENT_COLUMNS = ("status", "sent_at", "lease_until", "line_request_id", "last_error")

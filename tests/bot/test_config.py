@@ -39,6 +39,15 @@ def test_production_start_names_every_missing_variable():
     assert "LINE_CHANNEL_ACCESS_TOKEN" not in str(error.value)
 
 
+def test_a_delivery_lease_shorter_than_a_line_call_is_refused_at_start():
+    settings = Settings.from_env({"KOUBEI_ENV": "development", "LINE_CHANNEL_SECRET": "s",
+                                  "LINE_CHANNEL_ACCESS_TOKEN": "t", "KOUBEI_DELIVERY_LEASE_SECONDS": "6"})
+    with pytest.raises(ConfigError, match=r"KOUBEI_DELIVERY_LEASE_SECONDS \(6\) must be longer .* \(8 s"):
+        settings.validate()
+    Settings.from_env({"KOUBEI_ENV": "development", "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t",
+                       "KOUBEI_DELIVERY_LEASE_SECONDS": "6", "KOUBEI_LINE_TIMEOUT_SECONDS": "2"}).validate()
+
+
 def test_secrets_never_show_in_reprs():
     settings = Settings.from_env({"LINE_CHANNEL_SECRET": "very-secret", "LINE_CHANNEL_ACCESS_TOKEN": "tok-123"})
     assert "very-secret" not in repr(settings) and "tok-123" not in repr(settings)

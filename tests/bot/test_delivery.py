@@ -7,9 +7,12 @@ import time
 from datetime import timedelta
 
 import pytest
+from linebot.v3.messaging import ApiException
 from sqlalchemy import select
 
-from bot import tasks
+from bot import delivery, tasks
+from bot.line_client import Outcome, classify_error
+from storage import outbox
 from storage.base import utcnow
 from storage.models import DeliveryKind, OutboundMessage, OutboxStatus
 from tests import factories
@@ -125,3 +128,23 @@ def test_reply_after_a_server_error_is_retried_with_the_same_token(live_bot, ser
     assert [c["status"] for c in emulator.calls("/v2/bot/message/reply")] == [500, 200]
     assert emulator.calls("/v2/bot/message/push") == []
     assert len(delivered(emulator, customer_id)) == 1
+
+
+def test_a_reply_whose_answer_was_lost_in_a_broken_tls_read_is_not_sent_again_by_push(services, customer_id):
+    # the SDK reports an SSL error while reading LINE's answer as status 0: LINE may have the reply
+    result = classify_error(ApiException(status=0, reason="SSLError\nEOF occurred in violation of protocol"))
+    assert result.outcome == Outcome.RETRY and not result.delivered
+    now = services.clock()
+    with services.db.session_scope() as session:
+        queued = outbox.create_outbound(session, kind=DeliveryKind.REPLY, recipient=customer_id,
+                                        messages=[{"type": "text", "text": "hi"}], now=now, reply_token="used-token",
+                                        reply_token_expires_at=now + timedelta(seconds=50),
+                                        held_until=now + timedelta(seconds=30))
+    with services.db.session_scope() as session:
+        row = session.get(OutboundMessage, queued.id)
+        assert delivery._record(services, row, delivery.held_attempt(queued, now), result) is not None
+    [row] = outbound_rows(services)
+    assert row.status == OutboxStatus.PENDING and row.maybe_delivered
+    assert delivery.deliver(services, row.id) is None  # the retry finds the token used: no push follows
+    [row] = outbound_rows(services)
+    assert row.status == OutboxStatus.FAILED and "unknown outcome" in row.last_error

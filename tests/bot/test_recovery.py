@@ -173,3 +173,55 @@ def test_answer_held_by_a_worker_that_died_before_sending_is_sent_once_after_its
     assert len(emulator.messages(customer_id)) == 1
     with services.db.session_scope() as session:
         assert session.get(OutboundMessage, held.outbound_id).status == OutboxStatus.SENT
+
+
+def _held_answer(live_bot, services, emulator, customer_id) -> list:
+    """A worker has committed an answer it holds for sending (a reply with a fresh token), and stalls."""
+    token = emulator.issue_reply_token(customer_id)
+    event_id = _stored_not_enqueued(live_bot, services, factories.make_text_event(customer_id, "hi", reply_token=token))
+    services.clock = utcnow
+    return dispatch.process_event(services, event_id)
+
+
+def _the_row(services) -> OutboundMessage:
+    with services.db.session_scope() as session:
+        return session.scalars(select(OutboundMessage)).one()
+
+
+def test_a_worker_that_wakes_after_its_lease_sends_nothing_the_sweep_took_over(
+        live_bot, services, emulator, customer_id):
+    held = _held_answer(live_bot, services, emulator, customer_id)
+    services.clock = later(0.6)  # the worker stalled past its lease; the sweep's worker replies
+    assert tasks.sweep(services) == (0, 1)
+    tasks.send_held(services, held)  # the first worker wakes up
+    assert [c["status"] for c in emulator.calls("/v2/bot/message/reply")] == [200]
+    assert emulator.calls("/v2/bot/message/push") == []
+    assert len(emulator.messages(customer_id)) == 1
+    assert _the_row(services).status == OutboxStatus.SENT
+
+
+def test_an_answer_that_comes_back_after_the_row_was_taken_over_decides_nothing(
+        live_bot, services, emulator, customer_id):
+    held = _held_answer(live_bot, services, emulator, customer_id)
+    services.clock = later(0.6)
+    assert tasks.sweep(services) == (0, 1)  # another worker replied while the first one's call was out
+    services.clock = utcnow  # the first worker's call started in time; its token is refused, as it was used
+    tasks.send_held(services, held)
+    assert [c["status"] for c in emulator.calls("/v2/bot/message/reply")] == [200, 400]
+    assert emulator.calls("/v2/bot/message/push") == []  # not "converted to a push" on a stale answer
+    assert len(emulator.messages(customer_id)) == 1
+    assert _the_row(services).status == OutboxStatus.SENT
+
+
+def test_an_answer_held_too_close_to_the_end_of_its_lease_is_taken_again_and_sent_once(
+        live_bot, services, emulator, customer_id):
+    held = _held_answer(live_bot, services, emulator, customer_id)
+    lease = services.settings.delivery_lease_seconds
+    margin = services.line.longest_call_seconds
+    services.clock = later((lease - margin / 2) / 60)  # a call started now could outlast the lease
+    tasks.send_held(services, held)
+    assert [c["status"] for c in emulator.calls("/v2/bot/message/reply")] == [200]
+    row = _the_row(services)
+    # taken again under a new lease before the call, so nobody thinks it may have gone out already
+    assert row.status == OutboxStatus.SENT and row.attempts == 1 and not row.maybe_delivered
+    assert len(emulator.messages(customer_id)) == 1

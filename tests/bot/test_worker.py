@@ -40,7 +40,7 @@ def queue_url(request):
 @pytest.fixture
 def settings_overrides(queue_url):
     return {"huey_immediate": False, "redis_url": queue_url, "event_lease_seconds": SHORT_LEASE,
-            "delivery_lease_seconds": SHORT_LEASE, "stale_after_seconds": SHORT_LEASE}
+            "delivery_lease_seconds": SHORT_LEASE, "stale_after_seconds": SHORT_LEASE, "line_timeout_seconds": 0.5}
 
 
 class Worker:
@@ -53,6 +53,7 @@ class Worker:
             "LINE_CHANNEL_SECRET": CHANNEL_SECRET, "LINE_CHANNEL_ACCESS_TOKEN": ACCESS_TOKEN,
             "LINE_API_BASE": settings.line_api_base, "DATABASE_URL": settings.database_url,
             "KOUBEI_INSTANCE_PATH": str(settings.instance_path), "KOUBEI_RETRY_BASE_SECONDS": "0.2",
+            "KOUBEI_LINE_TIMEOUT_SECONDS": "0.5",
             "KOUBEI_EVENT_LEASE_SECONDS": str(SHORT_LEASE), "KOUBEI_DELIVERY_LEASE_SECONDS": str(SHORT_LEASE),
             "KOUBEI_STALE_AFTER_SECONDS": str(SHORT_LEASE), "KOUBEI_MODEL_CACHE": str(model_cache),
         }
