@@ -30,6 +30,28 @@ class CampaignError(ValueError):
     """The campaign file is malformed; the message says where."""
 
 
+class _NotADate(str):
+    """A value written like a date that names no real day (2026-02-30): kept as its text, with the reason."""
+
+    reason: str
+
+
+class _CampaignLoader(yaml.SafeLoader):
+    """Safe YAML, except that an impossible date reaches the checks, which name its key."""
+
+
+def _timestamp(loader: _CampaignLoader, node: yaml.ScalarNode) -> object:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError as exc:  # PyYAML raises a bare ValueError ("day is out of range for month")
+        value = _NotADate(node.value)
+        value.reason = str(exc)
+        return value
+
+
+_CampaignLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
 @dataclass(frozen=True)
 class RewardSpec:
     """One reward as the campaign describes it."""
@@ -107,8 +129,14 @@ def _day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, zone).astimezone(UTC)
 
 
+def _not_a_date(value: _NotADate, where: str) -> CampaignError:
+    return CampaignError(f"{where}: {value} is not a real date ({value.reason})")
+
+
 def _moment(value: object, where: str, zone: ZoneInfo, *, end: bool = False) -> datetime:
     """A date means the start of that day in the shop's zone (the day after, for an end date: ends are inclusive)."""
+    if isinstance(value, _NotADate):
+        raise _not_a_date(value, where)
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
     if isinstance(value, date):
@@ -134,6 +162,8 @@ def _reward(data: object, where: str) -> RewardSpec:
     if len(title.strip()) > MAX_TITLE_LENGTH:
         raise CampaignError(f"{where}.title: at most {MAX_TITLE_LENGTH} characters (it goes into share links)")
     expires = data.get("expires")
+    if isinstance(expires, _NotADate):
+        raise _not_a_date(expires, f"{where}.expires")
     if expires is not None and not isinstance(expires, date):
         raise CampaignError(f"{where}.expires: expected a date like 2026-12-31, got {expires!r}")
     if isinstance(expires, datetime):
@@ -202,7 +232,7 @@ def parse_campaign(data: object, zone: ZoneInfo) -> CampaignSpec:
 def read_campaign_file(path: Path, zone: ZoneInfo) -> CampaignSpec:
     """Read and check a campaign file whose dates are days in ``zone``."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_CampaignLoader)  # a SafeLoader
     except yaml.YAMLError as exc:
         raise CampaignError(f"{path}: not valid YAML: {exc}") from exc
     try:

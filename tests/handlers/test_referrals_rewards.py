@@ -8,7 +8,7 @@ from handlers.actions import Action
 from handlers.referrals import QualificationStatus, QualifyReason, qualify_referral
 from handlers.referrals.campaigns import last_day, local_date, local_time
 from handlers.referrals.codes import format_coupon
-from storage import customers
+from storage import customers, referrals
 from storage.models.referrals import ReferralStatus, RewardKind
 from tests.handlers import referral_support as support
 from tests.handlers.referral_support import (
@@ -159,3 +159,30 @@ def test_survey_completion_qualifies_only_where_the_campaign_says_so(shop, amy, 
 def test_qualify_names_an_unknown_customer(runner, amy):
     result = qualify(runner, "U" + "0" * 32)
     assert result.exit_code == 1 and "no customer" in result.output
+
+
+def refused(runner, services, path):
+    """Load a campaign file that must be refused; nothing may be stored."""
+    result = runner.invoke(args=["referrals", "campaign", "load", str(path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception  # not a traceback
+    with services.db.session_scope() as session:
+        assert referrals.list_campaigns(session) == []
+    return result.output
+
+
+NO_SUCH_DAY = "is not a real date (day is out of range for month)"
+
+
+@pytest.mark.parametrize(("line", "bad", "problem"), [
+    ("starts: 2026-01-01", "starts: 2026-02-30", f"starts: 2026-02-30 {NO_SUCH_DAY}"),
+    ("# ends: 2026-12-31", "ends: 2026-06-31", f"ends: 2026-06-31 {NO_SUCH_DAY}"),
+    ("  valid_days: 30\n", "  expires: 2026-04-31\n", f"referee_reward.expires: 2026-04-31 {NO_SUCH_DAY}"),
+    ("    valid_days: 365", "    expires: 2026-13-01",
+     "tiers[2].expires: 2026-13-01 is not a real date (month must be in 1..12)"),
+])
+def test_an_impossible_date_is_refused_naming_its_key(runner, services, tmp_path, line, bad, problem):
+    text = DEFAULT_CAMPAIGN.read_text(encoding="utf-8")
+    assert line in text
+    path = write_campaign(tmp_path, text.replace(line, bad, 1))
+    assert f"{path}: {problem}" in refused(runner, services, path)
+
