@@ -92,6 +92,10 @@ class _Reader:
         except ConstructorError as exc:
             self.fail(node, f"{what}: {exc.problem}")
             return None
+        except ValueError as exc:  # PyYAML's timestamp constructor, for 2026-02-30 or 25:00
+            self.fail(node, f"{what} {node.value!r} reads as a date that does not exist ({exc}): "
+                            "put it in quotes if it is text")
+            return None
 
     def text(self, node: Node, what: str, limit: int = MAX_TEXT) -> dict[str, str] | None:
         """A text in zh-TW, or a mapping of languages (zh-TW required)."""
@@ -105,7 +109,10 @@ class _Reader:
             if DEFAULT_LANGUAGE not in texts:
                 self.fail(node, f"{what} needs a {DEFAULT_LANGUAGE} text")
             return None if None in texts.values() else {k: v[DEFAULT_LANGUAGE] for k, v in texts.items()}
+        noted = len(self.problems)
         value = self.scalar(node, what)
+        if len(self.problems) > noted:
+            return None  # scalar() said why; "must be a non-empty text" would mislead
         if value is None or isinstance(value, bool) or str(value).strip() == "":
             self.fail(node, f"{what} must be a non-empty text")
             return None

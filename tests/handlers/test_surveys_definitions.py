@@ -44,6 +44,12 @@ MALFORMED = [
     ("key: lunch\ntitle: 午餐\nquestions:\n  - id: q1\n    kind: text\n    text: 說說看\n    required: maybe\n",
      "line 7: question 'q1' required must be true or false"),
     ("", "line 1: the file is empty"),
+    ("key: lunch\ntitle: 2026-02-30\nquestions:\n  - {id: q1, kind: nps, text: 推薦嗎？}\n",
+     "line 2: title '2026-02-30' reads as a date that does not exist (day is out of range for month): "
+     "put it in quotes if it is text"),
+    ("key: lunch\ntitle: 午餐\nquestions:\n  - id: q1\n    kind: nps\n    text: 2026-01-05 25:00:00\n",
+     "line 6: question 'q1' text '2026-01-05 25:00:00' reads as a date that does not exist (hour must be in 0..23): "
+     "put it in quotes if it is text"),
 ]
 
 
@@ -52,7 +58,7 @@ def test_malformed_file_is_refused_with_line_and_reason(runner, services, tmp_pa
     path = tmp_path / "lunch.yaml"
     path.write_text(source, encoding="utf-8")
     result = import_file(runner, path)
-    assert result.exit_code == 1
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception  # not a traceback
     assert f"{path}, {problem}" in result.output
     with services.db.session_scope() as session:
         assert surveys.list_surveys(session) == []
