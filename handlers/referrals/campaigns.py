@@ -232,7 +232,11 @@ def parse_campaign(data: object, zone: ZoneInfo) -> CampaignSpec:
 def read_campaign_file(path: Path, zone: ZoneInfo) -> CampaignSpec:
     """Read and check a campaign file whose dates are days in ``zone``."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_CampaignLoader)  # a SafeLoader
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CampaignError(f"{path}: the file is not UTF-8 text ({exc.reason})") from None
+    try:
+        data = yaml.load(text, Loader=_CampaignLoader)  # a SafeLoader
     except yaml.YAMLError as exc:
         raise CampaignError(f"{path}: not valid YAML: {exc}") from exc
     try:

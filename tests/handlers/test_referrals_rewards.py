@@ -186,3 +186,9 @@ def test_an_impossible_date_is_refused_naming_its_key(runner, services, tmp_path
     path = write_campaign(tmp_path, text.replace(line, bad, 1))
     assert f"{path}: {problem}" in refused(runner, services, path)
 
+
+
+def test_a_campaign_file_that_is_not_utf8_is_refused(runner, services, tmp_path):
+    path = tmp_path / "campaign.yaml"
+    path.write_text(DEFAULT_CAMPAIGN.read_text(encoding="utf-8"), encoding="utf-16")
+    assert f"{path}: the file is not UTF-8 text (invalid start byte)" in refused(runner, services, path)
