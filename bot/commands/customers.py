@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from bot.services import Services, get_services
 from handlers.broadcasts import InvalidSegment, normalize_tag
-from handlers.broadcasts.tagging import USER_ID, read_tag_file, tag_customers, untag_customers
+from handlers.broadcasts.tagging import USER_ID, read_tag_bytes, tag_customers, untag_customers
 from storage import customer_tags
 
 customers_cli = AppGroup("customers", help="Customers: tags for broadcast segments, CSV import, test followers.")
@@ -51,9 +51,8 @@ def tag_command(tag: str, line_user_ids: tuple[str, ...], remove: bool) -> None:
 @customers_cli.command("import-tags")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_tags_command(path: Path) -> None:
-    """Import tags from a CSV with line_user_id and tags columns (tags separated by ; or |): all rows or none."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        checked = read_tag_file(handle)
+    """Import tags from a UTF-8 or Big5 CSV of line_user_id and tags (separated by ; or |): all rows or none."""
+    checked = read_tag_bytes(path.read_bytes())
     if checked.problems:
         shown = checked.problems[:20]
         more = len(checked.problems) - len(shown)

@@ -171,3 +171,24 @@ def test_a_csv_with_mistakes_imports_nothing(runner, services, emulator, survey,
     result = runner.invoke(args=["customers", "import-tags", str(table)])
     assert result.exit_code == 1 and "line 3: 'not-an-id' is not a LINE user ID" in result.output
     assert "no tags yet" in runner.invoke(args=["customers", "tags"]).output
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp950"])
+def test_a_csv_saved_by_excel_as_utf8_or_big5_is_imported(runner, services, emulator, survey, tmp_path, encoding):
+    user = support.new_user_id()
+    table = tmp_path / "tags.csv"
+    # 四 is A5 7C in Big5: its second byte is "|", a tag separator, unless the whole file is decoded first
+    table.write_bytes(f"line_user_id,tags\r\n{user},台北;四維店\r\n".encode(encoding))
+    result = runner.invoke(args=["customers", "import-tags", str(table)])
+    assert result.exit_code == 0, result.output
+    assert "2 tag(s) for 1 customer(s): 2 new" in result.output
+    assert support.audience(services, "tag:台北,tag:四維店").recipients == 1
+
+
+def test_a_csv_neither_utf8_nor_big5_imports_nothing(runner, services, emulator, survey, tmp_path):
+    table = tmp_path / "tags.csv"
+    table.write_bytes(f"line_user_id,tags\n{support.new_user_id()},vip\n".encode() + b"U\xff\n")
+    result = runner.invoke(args=["customers", "import-tags", str(table)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception  # not a traceback
+    assert "the file must be UTF-8 or Big5 (cp950) text" in result.output
+    assert "no tags yet" in runner.invoke(args=["customers", "tags"]).output
