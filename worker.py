@@ -9,14 +9,14 @@ model's memory, and each opens its own database connections.
 import logging
 import os
 
-from bot import configure_logging, create_app
+from bot import configure_logging, create_app_or_exit
 from bot.services import get_services
 from bot.tasks import get_huey
 from handlers import complaint_detection
 
 configure_logging()
 logging.getLogger("huey").propagate = False  # the consumer logs huey's own lines already
-app = create_app()
+app = create_app_or_exit()
 complaint_detection.warm_up(get_services(app).settings.model_cache)
 huey = get_huey(app)
 if hasattr(os, "register_at_fork"):  # POSIX; elsewhere Huey's workers are spawned, not forked

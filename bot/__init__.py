@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+from pathlib import Path
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
@@ -10,15 +12,18 @@ from flask.sessions import SecureCookieSessionInterface
 import storage
 from bot import api, cli, tasks, webhook
 from bot.call_pool import CallPool
-from bot.config import DEFAULT_CATALOGUE, Settings
+from bot.config import DEFAULT_CATALOGUE, ConfigError, Settings
 from bot.line_client import LineClient
 from bot.services import EXTENSION_KEY, Services
 from handlers import build_router
-from handlers.catalogue import Catalogue
+from handlers.catalogue import Catalogue, CatalogueError
 from handlers.escalation.options import CaseOptions
-from handlers.options import shop_zone
+from handlers.options import OptionError, shop_zone
 
 log = logging.getLogger(__name__)
+
+# What a wrong setting raises while the app is built: each entry point prints it as one line, not a traceback
+CONFIG_ERRORS = (ConfigError, OptionError)
 
 
 def configure_logging() -> None:
@@ -43,14 +48,28 @@ class CookieSessions(SecureCookieSessionInterface):
 
 def _catalogue(settings: Settings) -> Catalogue:
     """The shipped texts, under the business's edited copy when KOUBEI_CATALOGUE names one."""
-    shipped = Catalogue.load(DEFAULT_CATALOGUE)
-    if settings.catalogue_path.resolve() == DEFAULT_CATALOGUE.resolve():
+    shipped = Catalogue.load(DEFAULT_CATALOGUE)  # a broken shipped file is our bug: it keeps its traceback
+    path = settings.catalogue_path
+    if path.resolve() == DEFAULT_CATALOGUE.resolve():
         return shipped
-    catalogue, missing = shipped.edited_by(Catalogue.load(settings.catalogue_path))
+    try:
+        catalogue, missing = shipped.edited_by(_edited_copy(path))
+    except CatalogueError as exc:
+        raise ConfigError(f"KOUBEI_CATALOGUE: {path}: {exc}") from exc
     if missing:
         log.warning("%s lacks %d text(s) added since it was copied; the shipped wording is used: %s",
-                    settings.catalogue_path, len(missing), ", ".join(missing))
+                    path, len(missing), ", ".join(missing))
     return catalogue
+
+
+def _edited_copy(path: Path) -> Catalogue:
+    """The business's copy; one that cannot be read or parsed is a wrong setting, named as such."""
+    try:
+        return Catalogue.load(path)
+    except OSError as exc:
+        raise ConfigError(f"KOUBEI_CATALOGUE: cannot read {path}: {exc.strerror}") from exc
+    except CatalogueError as exc:
+        raise ConfigError(f"KOUBEI_CATALOGUE: {exc}") from exc  # the message starts with the path
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -80,3 +99,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(api.bp)
     cli.init_app(app)
     return app
+
+
+def create_app_or_exit() -> Flask:
+    """Build the app for a process's entry point: a wrong setting ends it with one line and status 1.
+
+    The message already names the variable; a traceback would only bury it. Any other error keeps its traceback.
+    """
+    try:
+        return create_app()
+    except CONFIG_ERRORS as exc:
+        sys.exit(f"Error: {exc}")

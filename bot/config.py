@@ -20,7 +20,7 @@ def call_timeouts(timeout: float) -> tuple[float, float]:
 
 
 class ConfigError(RuntimeError):
-    """A required setting is missing or malformed."""
+    """A required setting is missing or malformed; the message names it, and the entry points print only that."""
 
 
 class Secret:
@@ -76,7 +76,8 @@ def _tunables(env: Mapping[str, str]) -> dict[str, float | int]:
             try:
                 values[name] = kind(raw)
             except ValueError:
-                raise ConfigError(f"KOUBEI_{name.upper()} must be a {kind.__name__}, got {raw!r}") from None
+                what = "whole number" if kind is int else "number"
+                raise ConfigError(f"KOUBEI_{name.upper()} must be a {what}, got {raw!r}") from None
     return values
 
 

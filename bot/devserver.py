@@ -71,9 +71,10 @@ def _commands(env: dict[str, str], use_emulator: bool) -> list[tuple[str, list[s
     return commands
 
 
-def _migrate(env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env=env,
-                   cwd=PROJECT_ROOT, check=True)
+def _migrate(env: dict[str, str]) -> int:
+    """Upgrade the schema; its exit code. A failure has said why already (a wrong setting, in one line)."""
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], env=env,
+                          cwd=PROJECT_ROOT).returncode
 
 
 def flask_command(args: list[str]) -> int:
@@ -125,7 +126,9 @@ def main() -> int:
     if sys.argv[1:2] == ["flask"]:
         return flask_command(sys.argv[2:])
     env, use_emulator = _environment()
-    _migrate(env)
+    migrated = _migrate(env)
+    if migrated != 0:
+        return migrated  # nothing started yet, so nothing to stop
     children = [(name, subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT)) for name, cmd in _commands(env, use_emulator)]
     stopping = False
 

@@ -41,10 +41,9 @@ class Catalogue:
         """Read a TOML catalogue, refusing a file with a missing zh-TW text."""
         with path.open("rb") as handle:
             try:
-                data = tomllib.load(handle)
-            except tomllib.TOMLDecodeError as exc:
-                raise CatalogueError(f"{path}: {exc}") from exc
-        return cls(_flatten(data))
+                return cls(_flatten(tomllib.load(handle)))
+            except (tomllib.TOMLDecodeError, CatalogueError) as exc:
+                raise CatalogueError(f"{path}: {exc}") from exc  # which file: the shipped one or a business's copy
 
     def edited_by(self, edited: Catalogue) -> tuple[Catalogue, list[str]]:
         """This (shipped) catalogue with a business's edited copy on top; also the keys it lacks.

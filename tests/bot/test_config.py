@@ -71,3 +71,69 @@ def test_web_process_does_not_import_snownlp(tmp_path):
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+# A wrong setting, and the one line each process prints for it instead of a traceback
+BAD_SETTINGS = {
+    "time zone": ({"KOUBEI_TIMEZONE": "Asia/Taipeii"},
+                  "KOUBEI_TIMEZONE must be a time zone like Asia/Taipei, got 'Asia/Taipeii'"),
+    "business hours": ({"KOUBEI_BUSINESS_HOURS": "9-21"},
+                       "KOUBEI_BUSINESS_HOURS must look like 'mon-sat 09:00-21:00' or '09:00-21:00', got '9-21'"),
+    "claim minutes": ({"KOUBEI_CASE_CLAIM_MINUTES": "abc"}, "KOUBEI_CASE_CLAIM_MINUTES must be a number, got 'abc'"),
+    "tunable": ({"KOUBEI_EVENT_BATCH_SIZE": "many"}, "KOUBEI_EVENT_BATCH_SIZE must be a whole number, got 'many'"),
+    "missing catalogue": ({"KOUBEI_CATALOGUE": "/nonexistent/texts.toml"},
+                          "KOUBEI_CATALOGUE: cannot read /nonexistent/texts.toml: No such file or directory"),
+}
+DEVELOPMENT = {"KOUBEI_ENV": "development", "LINE_CHANNEL_SECRET": "s", "LINE_CHANNEL_ACCESS_TOKEN": "t",
+               "LINE_API_BASE": "http://127.0.0.1:9"}
+VENV_BIN = Path(sys.executable).parent
+
+
+def _clean_env(tmp_path, **values: str) -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "KOUBEI_INSTANCE_PATH": str(tmp_path), **values}
+
+
+def _one_line(result: subprocess.CompletedProcess) -> str:
+    """The error a process printed, checked to be its only line of output."""
+    assert result.returncode != 0, result.stderr
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    return result.stderr.strip()
+
+
+@pytest.mark.parametrize(("values", "message"), BAD_SETTINGS.values(), ids=BAD_SETTINGS.keys())
+def test_flask_cli_says_what_is_wrong_in_one_line(tmp_path, values, message):
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "surveys", "list"], cwd=ROOT,
+                            env=_clean_env(tmp_path, **DEVELOPMENT, **values), capture_output=True, text=True,
+                            timeout=60)
+    assert _one_line(result) == f"Error: {message}"
+
+
+def test_production_start_without_credentials_is_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                            env=_clean_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert _one_line(result).startswith("Error: Missing required environment variable(s): LINE_CHANNEL_SECRET, "
+                                        "LINE_CHANNEL_ACCESS_TOKEN, SECRET_KEY.")
+
+
+def test_gunicorn_stops_with_one_line(tmp_path):
+    command = [str(VENV_BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--bind", "127.0.0.1:0", "wsgi:app"]
+    result = subprocess.run(command, cwd=ROOT, env=_clean_env(tmp_path, **DEVELOPMENT, KOUBEI_TIMEZONE="Asia/Taipeii"),
+                            capture_output=True, text=True, timeout=60)
+    assert _one_line(result) == f"Error: {BAD_SETTINGS['time zone'][1]}"
+
+
+def test_the_huey_worker_stops_with_one_line(tmp_path):
+    command = [str(VENV_BIN / "huey_consumer"), "worker.huey", "--workers", "1"]
+    result = subprocess.run(command, cwd=ROOT, env=_clean_env(tmp_path, **DEVELOPMENT, KOUBEI_CASE_CLAIM_MINUTES="abc"),
+                            capture_output=True, text=True, timeout=60)
+    assert _one_line(result) == f"Error: {BAD_SETTINGS['claim minutes'][1]}"
+
+
+def test_a_programming_error_at_start_keeps_its_traceback(tmp_path):
+    code = ("import bot\n"
+            "def broken(settings=None):\n    raise KeyError('a bug, not a setting')\n"
+            "bot.create_app = broken\nimport wsgi\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_clean_env(tmp_path, **DEVELOPMENT),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "Traceback (most recent call last)" in result.stderr and "KeyError: 'a bug, not a setting'" in result.stderr

@@ -153,3 +153,21 @@ def test_run_flask_works_before_the_bot_ever_started(fresh_env):
     listed = _run_flask(fresh_env, "surveys", "list")
     assert listed.returncode == 0 and listed.stdout.startswith("post_purchase "), listed.stdout
     assert _run_flask(fresh_env, "no-such-command").returncode == 2  # flask's own exit code comes through
+
+
+BAD_ZONE = "Error: KOUBEI_TIMEZONE must be a time zone like Asia/Taipei, got 'Asia/Taipeii'"
+
+
+def test_run_with_a_wrong_setting_says_so_in_one_line_and_starts_nothing(fresh_env):
+    fresh_env.update(PORT=str(free_port()), KOUBEI_EMULATOR_PORT=str(free_port()), KOUBEI_TIMEZONE="Asia/Taipeii")
+    with running(fresh_env) as (process, output):
+        assert process.wait(60) != 0
+        assert wait_until(lambda: not group_alive(process.pid), 10), "a child outlived the failed start"
+        assert wait_until(lambda: output.text().strip() == BAD_ZONE, 10), output.text()
+
+
+def test_run_flask_with_a_wrong_setting_says_so_in_one_line(fresh_env):
+    fresh_env["KOUBEI_TIMEZONE"] = "Asia/Taipeii"
+    for args in (["surveys", "list"], ["db", "upgrade"]):
+        result = _run_flask(fresh_env, *args)
+        assert result.returncode != 0 and result.stderr.strip() == BAD_ZONE, (args, result.stderr)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 
 import pytest
 
 from bot import create_app
-from bot.config import DEFAULT_CATALOGUE
-from handlers.catalogue import Catalogue, CatalogueError
+from bot.config import DEFAULT_CATALOGUE, ConfigError
+from handlers.catalogue import Catalogue
 from tests.conftest import make_settings
 
 EDITED_WELCOME = "{name}，歡迎光臨小林麵館！有任何意見都可以直接告訴我們 🍜"
@@ -53,5 +54,20 @@ def test_the_start_says_which_texts_the_copy_lacks(tmp_path, database_url, emula
 def test_an_edited_text_asking_for_an_unknown_value_stops_the_start(tmp_path, database_url, emulator_server):
     typo = tmp_path / "typo.toml"
     typo.write_text('[welcome.new]\nzh-TW = "{nmae}您好，歡迎！"\n', encoding="utf-8")
-    with pytest.raises(CatalogueError, match=r"welcome\.new \(zh-TW\): unknown placeholder\(s\) nmae; .*name"):
+    message = f"KOUBEI_CATALOGUE: {typo}: welcome.new (zh-TW): unknown placeholder(s) nmae; this text can use name"
+    with pytest.raises(ConfigError, match=re.escape(message)):
         create_app(make_settings(tmp_path, database_url, emulator_server.url, catalogue_path=typo))
+
+
+def test_a_copy_that_is_not_toml_stops_the_start_naming_the_setting(tmp_path, database_url, emulator_server):
+    broken = tmp_path / "broken.toml"
+    broken.write_text('[welcome.new]\nzh-TW = "歡迎\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(f"KOUBEI_CATALOGUE: {broken}: ")):
+        create_app(make_settings(tmp_path, database_url, emulator_server.url, catalogue_path=broken))
+
+
+def test_a_missing_copy_stops_the_start_naming_the_setting_and_the_path(tmp_path, database_url, emulator_server):
+    missing = tmp_path / "no_such_texts.toml"
+    message = f"KOUBEI_CATALOGUE: cannot read {missing}: No such file or directory"
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        create_app(make_settings(tmp_path, database_url, emulator_server.url, catalogue_path=missing))
