@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -23,11 +23,18 @@ MAX_TITLE_LENGTH = 30
 
 _CAMPAIGN_KEYS = {"slug", "name", "starts", "ends", "new_customer_days", "qualify_on", "referee_reward",
                   "referrer_reward", "tiers"}
+_REQUIRED_KEYS = ("slug", "name", "starts", "referee_reward", "referrer_reward")
 _REWARD_KEYS = {"title", "description", "value", "valid_days", "expires", "vip"}
+
+T = TypeVar("T")
 
 
 class CampaignError(ValueError):
-    """The campaign file is malformed; the message says where."""
+    """The campaign file is malformed; lists every problem found, each naming its key."""
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(problems))
 
 
 class _NotADate(str):
@@ -129,6 +136,15 @@ def _day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, zone).astimezone(UTC)
 
 
+def _check(problems: list[str], check: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """Run one check, noting its problems instead of stopping, so one run lists every mistake in the file."""
+    try:
+        return check(*args, **kwargs)
+    except CampaignError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
 def _not_a_date(value: _NotADate, where: str) -> CampaignError:
     return CampaignError(f"{where}: {value} is not a real date ({value.reason})")
 
@@ -150,30 +166,51 @@ def _positive_int(value: object, where: str) -> int:
     return value
 
 
+def _title(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise CampaignError(f"{where}: every reward needs a title customers will read")
+    if len(value.strip()) > MAX_TITLE_LENGTH:
+        raise CampaignError(f"{where}: at most {MAX_TITLE_LENGTH} characters (it goes into share links)")
+    return value.strip()
+
+
+def _last_day(value: object, where: str) -> str:
+    if isinstance(value, _NotADate):
+        raise _not_a_date(value, where)
+    if not isinstance(value, date):
+        raise CampaignError(f"{where}: expected a date like 2026-12-31, got {value!r}")
+    return (value.date() if isinstance(value, datetime) else value).isoformat()
+
+
 def _reward(data: object, where: str) -> RewardSpec:
     if not isinstance(data, Mapping):
         raise CampaignError(f"{where}: expected a table with at least a title")
+    problems: list[str] = []
     unknown = set(data) - _REWARD_KEYS
     if unknown:
-        raise CampaignError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
-    title = data.get("title")
-    if not isinstance(title, str) or not title.strip():
-        raise CampaignError(f"{where}.title: every reward needs a title customers will read")
-    if len(title.strip()) > MAX_TITLE_LENGTH:
-        raise CampaignError(f"{where}.title: at most {MAX_TITLE_LENGTH} characters (it goes into share links)")
+        problems.append(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    title = _check(problems, _title, data.get("title"), f"{where}.title")
     expires = data.get("expires")
-    if isinstance(expires, _NotADate):
-        raise _not_a_date(expires, f"{where}.expires")
-    if expires is not None and not isinstance(expires, date):
-        raise CampaignError(f"{where}.expires: expected a date like 2026-12-31, got {expires!r}")
-    if isinstance(expires, datetime):
-        expires = expires.date()
-    return RewardSpec(
-        title=title.strip(), description=(data.get("description") or None),
-        value=_positive_int(data["value"], f"{where}.value") if data.get("value") is not None else None,
-        valid_days=_positive_int(data["valid_days"], f"{where}.valid_days") if "valid_days" in data else None,
-        expires=expires.isoformat() if expires else None, vip=bool(data.get("vip", False)),
-    )
+    expires = _check(problems, _last_day, expires, f"{where}.expires") if expires is not None else None
+    value = data.get("value")
+    value = _check(problems, _positive_int, value, f"{where}.value") if value is not None else None
+    valid_days = _check(problems, _positive_int, data["valid_days"], f"{where}.valid_days") \
+        if "valid_days" in data else None
+    if problems:
+        raise CampaignError(*problems)
+    return RewardSpec(title=title, description=(data.get("description") or None), value=value,
+                      valid_days=valid_days, expires=expires, vip=bool(data.get("vip", False)))
+
+
+def _tier(item: object, where: str) -> TierSpec:
+    if not isinstance(item, Mapping) or "referrals" not in item:
+        raise CampaignError(f"{where}: each tier needs 'referrals' (how many qualified friends)")
+    problems: list[str] = []
+    referrals_needed = _check(problems, _positive_int, item["referrals"], f"{where}.referrals")
+    reward = _check(problems, _reward, {k: v for k, v in item.items() if k != "referrals"}, where)
+    if problems:
+        raise CampaignError(*problems)
+    return TierSpec(referrals_needed, reward)
 
 
 def _tiers(data: object) -> tuple[TierSpec, ...]:
@@ -181,16 +218,13 @@ def _tiers(data: object) -> tuple[TierSpec, ...]:
         return ()
     if not isinstance(data, list):
         raise CampaignError("tiers: expected a list of tiers, each with 'referrals' and a reward")
-    tiers = []
-    for index, item in enumerate(data):
-        where = f"tiers[{index}]"
-        if not isinstance(item, Mapping) or "referrals" not in item:
-            raise CampaignError(f"{where}: each tier needs 'referrals' (how many qualified friends)")
-        reward = {k: v for k, v in item.items() if k != "referrals"}
-        tiers.append(TierSpec(_positive_int(item["referrals"], f"{where}.referrals"), _reward(reward, where)))
-    counts = [tier.referrals for tier in tiers]
+    problems: list[str] = []
+    tiers = [_check(problems, _tier, item, f"tiers[{index}]") for index, item in enumerate(data)]
+    counts = [tier.referrals for tier in tiers if tier]
     if len(set(counts)) != len(counts):
-        raise CampaignError("tiers: two tiers have the same number of referrals")
+        problems.append("tiers: two tiers have the same number of referrals")
+    if problems:
+        raise CampaignError(*problems)
     return tuple(sorted(tiers, key=lambda tier: tier.referrals))
 
 
@@ -202,31 +236,39 @@ def _qualify_on(data: object) -> tuple[str, ...]:
     return tuple(dict.fromkeys([QualifyReason.PURCHASE.value, *values]))
 
 
+def _period(data: Mapping[str, Any], zone: ZoneInfo) -> tuple[datetime, datetime | None]:
+    problems: list[str] = []
+    starts = _check(problems, _moment, data["starts"], "starts", zone) if "starts" in data else None
+    ends = _check(problems, _moment, data["ends"], "ends", zone, end=True) if data.get("ends") is not None else None
+    if starts and ends and ends <= starts:
+        problems.append("ends: the campaign ends before it starts")
+    if problems:
+        raise CampaignError(*problems)
+    return starts, ends
+
+
 def parse_campaign(data: object, zone: ZoneInfo) -> CampaignSpec:
     """Check a campaign read from YAML and turn it into a spec; its dates are days in ``zone``."""
     if not isinstance(data, Mapping):
         raise CampaignError("a campaign file is a YAML table (slug, name, starts, rewards...)")
     unknown = set(data) - _CAMPAIGN_KEYS
-    if unknown:
-        raise CampaignError(f"unknown key(s) {', '.join(sorted(unknown))}")
-    for key in ("slug", "name", "starts", "referee_reward", "referrer_reward"):
-        if key not in data:
-            raise CampaignError(f"{key}: missing")
-    slug = str(data["slug"])
-    if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", slug):
-        raise CampaignError("slug: lower-case letters, digits and dashes, e.g. spring-2026")
-    starts = _moment(data["starts"], "starts", zone)
-    ends = _moment(data["ends"], "ends", zone, end=True) if data.get("ends") is not None else None
-    if ends is not None and ends <= starts:
-        raise CampaignError("ends: the campaign ends before it starts")
+    problems = [f"unknown key(s) {', '.join(sorted(unknown))}"] if unknown else []
+    problems += [f"{key}: missing" for key in _REQUIRED_KEYS if key not in data]
+    slug = str(data.get("slug", ""))
+    if "slug" in data and not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", slug):
+        problems.append("slug: lower-case letters, digits and dashes, e.g. spring-2026")
+    period = _check(problems, _period, data, zone)
+    rewards = {key: _check(problems, _reward, data[key], key) for key in ("referee_reward", "referrer_reward")
+               if key in data}
+    tiers = _check(problems, _tiers, data.get("tiers"))
     days = data.get("new_customer_days")
-    return CampaignSpec(
-        slug=slug, name=str(data["name"]), starts_at=starts, ends_at=ends,
-        referee_reward=_reward(data["referee_reward"], "referee_reward"),
-        referrer_reward=_reward(data["referrer_reward"], "referrer_reward"), tiers=_tiers(data.get("tiers")),
-        new_customer_days=_positive_int(days, "new_customer_days") if days is not None else None,
-        qualify_on=_qualify_on(data.get("qualify_on")), timezone=zone.key,
-    )
+    days = _check(problems, _positive_int, days, "new_customer_days") if days is not None else None
+    qualify_on = _check(problems, _qualify_on, data.get("qualify_on"))
+    if problems:
+        raise CampaignError(*problems)
+    return CampaignSpec(slug=slug, name=str(data["name"]), starts_at=period[0], ends_at=period[1],
+                        referee_reward=rewards["referee_reward"], referrer_reward=rewards["referrer_reward"],
+                        tiers=tiers, new_customer_days=days, qualify_on=qualify_on, timezone=zone.key)
 
 
 def read_campaign_file(path: Path, zone: ZoneInfo) -> CampaignSpec:
@@ -242,7 +284,7 @@ def read_campaign_file(path: Path, zone: ZoneInfo) -> CampaignSpec:
     try:
         return parse_campaign(data, zone)
     except CampaignError as exc:
-        raise CampaignError(f"{path}: {exc}") from None
+        raise CampaignError(*(f"{path}: {problem}" for problem in exc.problems)) from None
 
 
 def activate(session: Session, *, spec: CampaignSpec, now: datetime) -> ReferralCampaign:

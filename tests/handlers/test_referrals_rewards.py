@@ -192,3 +192,21 @@ def test_a_campaign_file_that_is_not_utf8_is_refused(runner, services, tmp_path)
     path = tmp_path / "campaign.yaml"
     path.write_text(DEFAULT_CAMPAIGN.read_text(encoding="utf-8"), encoding="utf-16")
     assert f"{path}: the file is not UTF-8 text (invalid start byte)" in refused(runner, services, path)
+
+
+def test_every_problem_of_a_campaign_file_is_listed(runner, services, tmp_path):
+    text = (DEFAULT_CAMPAIGN.read_text(encoding="utf-8")
+            .replace("slug: friends-2026", "slug: Friends 2026")
+            .replace("starts: 2026-01-01", "starts: 2026/01/01")
+            .replace("qualify_on: [purchase, welcome_coupon_redeemed]", "qualify_on: [purchase, tweeted]")
+            .replace("  value: 50\n", "  value: -50\n  valid_for: 60\n")
+            .replace("  - referrals: 3\n", "  - referrals: 1\n"))
+    path = write_campaign(tmp_path, text)
+    output = refused(runner, services, path)
+    for problem in ("slug: lower-case letters, digits and dashes, e.g. spring-2026",
+                    "starts: expected a date like 2026-03-01, got '2026/01/01'",
+                    "qualify_on: expected a list drawn from purchase, survey_completed, welcome_coupon_redeemed",
+                    "referrer_reward: unknown key(s) valid_for",
+                    "referrer_reward.value: expected a positive whole number, got -50",
+                    "tiers: two tiers have the same number of referrals"):
+        assert f"{path}: {problem}" in output
