@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from handlers.referrals.campaigns import CampaignError, last_day, local_date, lo
 from handlers.referrals.codes import format_coupon
 from handlers.referrals.rewards import RedeemRefusal
 from storage import referrals, rewards
+from storage.models.referrals import Reward
 
 referrals_cli = AppGroup("referrals", help="Referral programme: campaigns, qualification, report, export.")
 campaign_cli = AppGroup("campaign", help="Load, list and stop referral campaigns.")
@@ -139,23 +141,35 @@ def redeem(code: str, staff_name: str) -> None:
     click.echo(f"redeemed {reward['code']}: {reward['title']}")
 
 
+def _coupon_line(reward: Reward, zone: ZoneInfo, now: datetime) -> str:
+    """A coupon as staff read it: its last day (or that it expired) and who redeemed it when, in the shop's zone."""
+    line = f"{format_coupon(reward.code)}  {reward.kind:8} {reward.title}"
+    if reward.expires_at is not None:
+        expired = reward.redeemed_at is None and reward.expires_at <= now
+        line += f"  {'expired after' if expired else 'last day'} {last_day(reward.expires_at, zone)}"
+    if reward.redeemed_at is not None:
+        when = f"{local_date(reward.redeemed_at, zone)} {local_time(reward.redeemed_at, zone)}"
+        line += f"  redeemed {when} by {reward.redeemed_by}"  # as the refusal of a second redemption says it
+    return line
+
+
 @rewards_cli.command("list")
 @click.argument("customer")
 @click.option("--all", "show_all", is_flag=True, help="Include redeemed and expired coupons.")
 def list_rewards(customer: str, show_all: bool) -> None:
     """List a customer's coupons (LINE user ID, referral code or coupon code)."""
     services = _services()
+    now = services.clock()
     with services.db.session_scope() as session:
         target = staff.find_customer(session, ref=customer)
         if target is None:
             raise click.ClickException(f"no customer {customer!r}")
         rows = (rewards.list_for_customer(session, customer_id=target.id) if show_all
-                else rewards.list_unused(session, customer_id=target.id, now=services.clock()))
-        items = [staff.reward_data(row) for row in rows]
-    for item in items:
-        used = f"  redeemed {item['redeemed_at']} by {item['redeemed_by']}" if item["redeemed_at"] else ""
-        click.echo(f"{item['code']}  {item['kind']:8} {item['title']}{used}")
-    click.echo(f"{len(items)} coupon(s)")
+                else rewards.list_unused(session, customer_id=target.id, now=now))
+        lines = [_coupon_line(row, services.zone, now) for row in rows]
+    for line in lines:
+        click.echo(line)
+    click.echo(f"{len(lines)} coupon(s)")
 
 
 def register(app: Flask) -> None:

@@ -7,13 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from handlers.referrals.campaigns import last_day, local_time
+from handlers.referrals.campaigns import last_day, local_date, local_time
 from handlers.referrals.codes import format_coupon
 from storage.models.referrals import AttemptOutcome, ReferralAttempt, ReferralStatus, RewardKind
 from tests.handlers import referral_support as support
 from tests.handlers.referral_support import (
     DEFAULT_CAMPAIGN,
     Shopper,
+    joined,
     load_campaign,
     qualify,
     texts,
@@ -161,3 +162,31 @@ def test_more_than_five_invalid_codes_in_an_hour_start_a_cool_down(shop, amy, se
 def test_refused_codes_do_not_count_towards_the_rate_limit(shop, amy, services):
     for _ in range(7):
         assert amy.say_text(amy.code) == refused(services, "own_code")
+
+
+def test_rewards_list_reads_in_the_shop_time_zone_with_each_coupons_last_day(shop, amy, services, runner, clock):
+    ben = shop("陳大文")
+    joined(services, amy, ben)
+    [welcome] = ben.rewards()
+    zone, last = services.zone, last_day(welcome.expires_at, services.zone)
+    unused = runner.invoke(args=["rewards", "list", ben.user_id])
+    assert unused.exit_code == 0, unused.output
+    assert f"{format_coupon(welcome.code)}" in unused.output and f"last day {last}" in unused.output
+    assert runner.invoke(args=["rewards", "redeem", welcome.code, "--by", "店長"]).exit_code == 0
+    redeemed_at = clock.now
+    listed = runner.invoke(args=["rewards", "list", ben.user_id, "--all"])
+    assert listed.exit_code == 0, listed.output
+    # as the redeem refusal says it: 2026/12/03 22:47 in Taipei, not the stored UTC time
+    assert f"redeemed {local_date(redeemed_at, zone)} {local_time(redeemed_at, zone)} by 店長" in listed.output
+    assert f"last day {last}" in listed.output and "+00:00" not in listed.output
+
+
+def test_rewards_list_all_says_when_an_unused_coupon_expired(shop, amy, services, runner, clock):
+    ben = shop("陳大文")
+    joined(services, amy, ben)
+    [welcome] = ben.rewards()
+    clock.advance(days=32)
+    assert runner.invoke(args=["rewards", "list", ben.user_id]).output.endswith("0 coupon(s)\n")
+    listed = runner.invoke(args=["rewards", "list", ben.user_id, "--all"])
+    assert f"expired after {last_day(welcome.expires_at, services.zone)}" in listed.output
+    assert "redeemed" not in listed.output
