@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
@@ -124,6 +126,12 @@ def watch(services: Services, broadcast_id: int, interval: float = 0.5) -> Repor
     return report
 
 
+def _refuse_past(at: datetime | None, at_text: str | None, *, now: datetime, zone: ZoneInfo) -> None:
+    """Refuse a send time that has passed, as typed and in the shop's zone, before anything is shown or saved."""
+    if at is not None and at < now:
+        raise click.UsageError(f"--at {at_text!r}: {local(at, zone)} is in the past")
+
+
 def _start(services: Services, broadcast_id: int) -> None:
     with services.db.session_scope() as session:
         planning.start(session, broadcast_id=broadcast_id, now=services.clock(), catalogue=services.catalogue,
@@ -146,6 +154,7 @@ def create_command(survey_key: str, spec: str, at_text: str | None, dry_run: boo
     try:
         zone = services.zone
         at = parse_when(at_text, now=now, zone=zone) if at_text else None
+        _refuse_past(at, at_text, now=now, zone=zone)
         with services.db.session_scope() as session:
             plan = planning.preview(session, survey_key=survey_key, spec=spec, now=now,
                                     catalogue=services.catalogue, options=options)
@@ -160,9 +169,11 @@ def create_command(survey_key: str, spec: str, at_text: str | None, dry_run: boo
     if not yes and not click.confirm(question, default=False):
         click.echo("nothing was sent")
         return
+    now = services.clock()
+    _refuse_past(at, at_text, now=now, zone=zone)  # the time may have passed while the question waited
     try:
         with services.db.session_scope() as session:
-            broadcast_id = planning.create(session, plan=plan, at=at, now=services.clock()).id
+            broadcast_id = planning.create(session, plan=plan, at=at, now=now).id
     except KoubeiError as exc:
         raise click.UsageError(str(exc)) from None
     if at is not None:

@@ -90,3 +90,15 @@ def test_an_empty_segment_saves_nothing(runner, services, emulator, survey):
     result = send(runner, "all")
     assert "Recipients: 0" in result.output and "nobody to invite" in result.output
     assert broadcasts_saved(services) == 0
+
+
+def test_a_past_send_time_is_refused_before_the_preview_as_typed(runner, services, emulator, survey):
+    add_customer(services)
+    past = ["--at", "2020-01-01 18:00"]
+    for extra in (["--dry-run"], ["--yes"]):
+        result = runner.invoke(args=["broadcast", "create", "--survey", "post_purchase", "--segment", "all",
+                                     *past, *extra])
+        assert result.exit_code == 2, (extra, result.output)
+        assert "--at '2020-01-01 18:00': 2020-01-01 18:00:00 (Asia/Taipei) is in the past" in result.output
+        assert "Recipients:" not in result.output and "+08:00" not in result.output
+    assert broadcasts_saved(services) == 0 and multicasts(emulator) == []
