@@ -166,11 +166,28 @@ def _handle_all(services: Services, claim: _Claim, rows: list[Row],
 def process_event(services: Services, event_id: int) -> list[delivery.Attempt]:
     """Process a stored event once (and others waiting with it); return the outbox rows to send now.
 
+    Then the events its senders wrote meanwhile: a claim leaves an event whose sender has an
+    earlier one with another worker, so that worker takes it up once the earlier one is done.
     Nothing when another worker has the event or it is finished and nothing else is waiting.
     """
+    attempts: list[delivery.Attempt] = []
     claim = _claim(services, event_id)
-    if claim is None:
-        return []
+    while claim is not None:
+        try:
+            attempts += _process_claim(services, claim)
+            with services.db.read_scope() as session:
+                follower = events.waiting_after(session, senders={row.source_user_id for row in claim.rows})
+            claim = _claim(services, follower) if follower is not None else None
+        except Exception:
+            if not attempts:
+                raise
+            log.exception("a later event of the same senders failed; sending what was handled")
+            break
+    return attempts
+
+
+def _process_claim(services: Services, claim: _Claim) -> list[delivery.Attempt]:
+    """Handle the claimed events in transactions of a few; a failing batch is retried one event at a time."""
     prepared: dict[int, _Prepared] = {}
     attempts: list[delivery.Attempt] = []
     rows = claim.rows

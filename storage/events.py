@@ -71,34 +71,84 @@ def _claimable(table, now: datetime):
                (table.c.status == EventStatus.PROCESSING) & (table.c.lease_until < now))
 
 
-def claim_batch(session: Session, *, event_id: int, now: datetime, lease_until: datetime,
+def claim_batch(session: Session, *, event_id: int | None, now: datetime, lease_until: datetime,
                 limit: int = 1) -> list[Row]:
     """Lease an event and up to ``limit - 1`` others still waiting to this worker; return their columns by id.
 
     The named event is taken if it is waiting or its lease ran out; the others only if nobody has
     touched them yet (oldest first; on PostgreSQL rows another worker is claiming are skipped, not
-    waited for). Nothing when the event is leased to a live worker or finished and none are waiting.
-    One Core ``UPDATE … RETURNING`` (SQLite ≥ 3.35, PostgreSQL) on the session's connection.
+    waited for). One sender's events are handled in the order they came: an event whose sender has
+    an earlier one still unfinished is taken together with it (and any between), or not at all
+    while another worker holds that one; ``waiting_after`` finds it once that worker is done.
+    Nothing when the event is leased to a live worker or finished and none are waiting.
     """
     table = WebhookEvent.__table__
-    taken = (table.c.id == event_id) & _claimable(table, now)
-    if limit > 1:
-        waiting = (
-            select(table.c.id)
-            .where(table.c.status == EventStatus.RECEIVED, table.c.id != event_id)
-            .order_by(table.c.received_at, table.c.id)
-            .limit(limit - 1)
-            .with_for_update(skip_locked=True)
-        )
-        # the subquery's rows are RECEIVED under the write lock (SQLite) or row locks (PostgreSQL)
-        taken = or_(taken, table.c.id.in_(waiting.scalar_subquery()))
+    connection = session.connection()
+    named = (table.c.id == event_id) & _claimable(table, now) if event_id is not None else None
+    wanted = named
+    if limit > 1 or named is None:
+        waiting = (select(table.c.id).where(table.c.status == EventStatus.RECEIVED, table.c.id != (event_id or 0))
+                   .order_by(table.c.received_at, table.c.id).limit(limit - (named is not None)))
+        others = table.c.id.in_(waiting.scalar_subquery())
+        wanted = others if named is None else or_(named, others)
+    candidates = dict(connection.execute(
+        select(table.c.id, table.c.source_user_id).where(wanted).with_for_update(skip_locked=True)).all())
+    taken = _in_sender_order(connection, candidates, now)
+    if not taken:
+        return []
     statement = (
         update(table)
-        .where(taken)
+        .where(table.c.id.in_(taken), _claimable(table, now))
         .values(status=EventStatus.PROCESSING, attempts=table.c.attempts + 1, lease_until=lease_until)
         .returning(*table.c)
     )
-    return sorted(session.connection().execute(statement).all(), key=lambda row: row.id)
+    rows = sorted(connection.execute(statement).all(), key=lambda row: row.id)
+    lost = taken - {row.id for row in rows}  # PostgreSQL: another worker claimed one meanwhile
+    if not lost:
+        return rows
+    mine = {row.id: row.source_user_id for row in rows}
+    late = set(mine) - _in_sender_order(connection, mine, now)
+    if late:  # their sender's earlier event went to that worker: hand them back untouched
+        connection.execute(update(table).where(table.c.id.in_(late))
+                           .values(status=EventStatus.RECEIVED, attempts=table.c.attempts - 1, lease_until=None))
+    return [row for row in rows if row.id not in late]
+
+
+def _in_sender_order(connection, candidates: dict[int, str | None], now: datetime) -> set[int]:
+    """The events to take so each sender's go in order: ``candidates`` (id -> sender) and their senders'
+    earlier events still claimable (waiting, or left by a dead worker), less every event of a sender
+    after one leased to a live worker."""
+    table = WebhookEvent.__table__
+    senders = {user for user in candidates.values() if user}
+    taken = dict(candidates)
+    if not senders:
+        return set(taken)
+    earlier = connection.execute(
+        select(table.c.id, table.c.source_user_id, table.c.status, table.c.lease_until)
+        .where(table.c.source_user_id.in_(senders), table.c.id < max(candidates),
+               table.c.id.not_in(list(candidates)),
+               table.c.status.in_((EventStatus.RECEIVED, EventStatus.PROCESSING)))
+        .order_by(table.c.id)
+    ).all()
+    busy: dict[str, int] = {}  # sender -> their first event leased to a live worker
+    for row in earlier:
+        if row.status == EventStatus.PROCESSING and row.lease_until >= now:
+            busy.setdefault(row.source_user_id, row.id)
+        elif row.source_user_id not in busy:
+            taken[row.id] = row.source_user_id
+    return {event_id for event_id, user in taken.items() if user not in busy or event_id < busy[user]}
+
+
+def waiting_after(session: Session, *, senders: Iterable[str]) -> int | None:
+    """The first event still waiting from one of these senders (their earlier events are done)."""
+    table = WebhookEvent.__table__
+    senders = [user for user in senders if user]
+    if not senders:
+        return None
+    return session.execute(
+        select(table.c.id).where(table.c.status == EventStatus.RECEIVED, table.c.source_user_id.in_(senders))
+        .order_by(table.c.id).limit(1)
+    ).scalar()
 
 
 def has_work(session: Session, *, event_id: int, now: datetime) -> bool:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import dispatch, tasks
+from handlers.replies import Text
 from storage import events
 from storage.base import utcnow
 from storage.models import EventStatus, WebhookEvent
@@ -103,3 +104,72 @@ def test_a_worker_whose_lease_ran_out_leaves_the_event_to_its_new_owner(live_bot
                                   lease_until=later_now + timedelta(seconds=60), limit=3) == []
     with services.db.session_scope() as session:
         assert events.still_leased(session, event_ids=ids, lease_until=mine) == {ids[0], ids[2]}
+
+
+def _echo(ctx, event):
+    """Answer each text with itself, so the order of the answers shows the order of handling."""
+    return [Text(f"收到：{event.text}")] if event.text else None
+
+
+def _stored(live_bot, services, *sent: tuple[str, str]) -> list[int]:
+    """Store text events (sender, text), one request each, while the queue is down; return their ids."""
+    queue, services.queue = services.queue, BrokenQueue()
+    for user, text in sent:
+        assert live_bot.send(factories.make_text_event(user, text)).status_code == 200
+    services.queue = queue
+    with services.db.session_scope() as session:
+        return list(session.scalars(select(WebhookEvent.id).order_by(WebhookEvent.id)))
+
+
+def test_a_senders_second_message_waits_for_the_worker_that_has_their_first(live_bot, services, emulator):
+    [user] = _users(1)
+    services.router.on_message(0, _echo)
+    [first] = _stored(live_bot, services, (user, "餐點送錯了"))
+    seen: list = []
+
+    def meanwhile(options, event):
+        # the first worker holds the first message (before its transaction); the second one arrives
+        # and another worker runs its task
+        if event.id == first:
+            second = _stored(live_bot, services, (user, "訂單編號是 A1234"))[-1]
+            seen.append(dispatch.process_event(services, second))
+        return {}
+
+    services.router.prepare(meanwhile)
+    attempts = dispatch.process_event(services, first)
+    assert seen == [[]]  # the other worker left it: the sender's earlier message was still being handled
+    assert [a.messages[0]["text"] for a in attempts] == ["收到：餐點送錯了", "收到：訂單編號是 A1234"]
+    tasks.send_held(services, attempts)
+    assert emulator.texts(user) == ["收到：餐點送錯了", "收到：訂單編號是 A1234"]
+    assert _statuses(services) == [(EventStatus.DONE, 1)] * 2
+
+
+def test_a_claim_takes_the_senders_earlier_waiting_message_with_it(live_bot, services, emulator):
+    users = _users(4)
+    services.router.on_message(0, _echo)
+    ids = _stored(live_bot, services, (users[1], "a"), (users[2], "b"), (users[0], "一"), (users[3], "c"),
+                  (users[0], "二"))
+    # the batch is the named event and the two oldest waiting; the sender's earlier message joins it
+    attempts = dispatch.process_event(services, ids[4])
+    assert [(a.recipient, a.messages[0]["text"]) for a in attempts] == [
+        (users[1], "收到：a"), (users[2], "收到：b"), (users[0], "收到：一"), (users[0], "收到：二")]
+    assert [status for status, _ in _statuses(services)] == [EventStatus.DONE] * 3 + [EventStatus.RECEIVED,
+                                                                                     EventStatus.DONE]
+
+
+def test_events_of_a_sender_with_one_at_a_live_worker_are_not_claimed(live_bot, services, emulator):
+    users = _users(2)
+    ids = _stored(live_bot, services, (users[0], "一"), (users[0], "二"), (users[1], "x"))
+    now = utcnow()
+    with services.db.session_scope() as session:
+        assert [row.id for row in events.claim_batch(session, event_id=ids[0], now=now,
+                                                     lease_until=now + timedelta(seconds=60))] == [ids[0]]
+    with services.db.session_scope() as session:  # another worker, sent the second message's task
+        taken = events.claim_batch(session, event_id=ids[1], now=now, lease_until=now + timedelta(seconds=60),
+                                   limit=3)
+    assert [row.id for row in taken] == [ids[2]]  # only the other sender's
+    later_now = now + timedelta(seconds=120)  # the first worker died: its event goes first, then the next
+    with services.db.session_scope() as session:
+        taken = events.claim_batch(session, event_id=ids[1], now=later_now,
+                                   lease_until=later_now + timedelta(seconds=60), limit=3)
+    assert [row.id for row in taken] == [ids[0], ids[1]]
