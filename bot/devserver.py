@@ -22,6 +22,7 @@ from pathlib import Path
 from bot.config import DEFAULT_INSTANCE, PROJECT_ROOT
 
 DEV_ENV_FILE = "dev.env"
+RUN_FLASK = "./run flask"  # the program name of ./run's administrative commands, in their usage lines and hints
 
 
 def _dev_credentials(instance: Path) -> dict[str, str]:
@@ -96,7 +97,7 @@ def flask_command(args: list[str]) -> int:
         storage.migrate.upgrade(get_services(app).db.url)
     from flask.cli import cli
 
-    return cli.main(args=["--app", "wsgi", *args], prog_name="flask")
+    return cli.main(args=["--app", "wsgi", *args], prog_name=RUN_FLASK)
 
 
 def _answers(url: str) -> bool:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, ScriptInfo
 
 from bot import render, tasks
 from bot.render import RenderError
@@ -34,6 +34,19 @@ REASONS = {"unfollowed": "blocked the account", "opted_out": "opted out of surve
 
 def _services() -> Services:
     return get_services(current_app)
+
+
+def command_hint(command: str) -> str:
+    """A command as the user types it: ``./run flask …`` in development, ``flask --app wsgi …`` in production."""
+    # not at the top: ``python -m bot.devserver`` imports the bot package, and so this module, before running it
+    from bot.devserver import RUN_FLASK
+
+    context = click.get_current_context(silent=True)
+    if context is not None and context.find_root().info_name == RUN_FLASK:
+        return f"{RUN_FLASK} {command}"
+    script = context.find_object(ScriptInfo) if context is not None else None
+    import_path = script.app_import_path if script is not None else None
+    return f"flask --app {import_path} {command}" if import_path else f"flask {command}"
 
 
 def card_lines(card: Card) -> list[str]:
@@ -85,12 +98,13 @@ def format_report(report: Report, zone) -> str:
     lines.append("Excluded when the recipients were fixed: "
                  + (", ".join(f"{REASONS.get(k, k)} {v:,}" for k, v in excluded.items()) or "nobody"))
     if broadcast.stop_reason:
-        lines.append(f"Stopped: {broadcast.stop_reason}. Raise the limit, then: flask broadcast resume {broadcast.id}")
+        lines.append(f"Stopped: {broadcast.stop_reason}. Raise the limit, then: "
+                     f"{command_hint(f'broadcast resume {broadcast.id}')}")
     for failure in report.failures:
         lines.append(f"Failed batch {failure.number} ({failure.size} recipients, {failure.attempts} attempts): "
                      f"{failure.error}")
     if report.failures:
-        lines.append(f"Retry the failed batches (same retry keys): flask broadcast resume {broadcast.id}")
+        lines.append(f"Retry the failed batches (same retry keys): {command_hint(f'broadcast resume {broadcast.id}')}")
     lines += [f"Sent {report.sent:,}; survey starts {report.starts:,} ({_percent(report.rate(report.starts))}), "
               f"completions {report.completions:,} (response rate {_percent(report.rate(report.completions))})",
               "Response rate over time: " + " · ".join(f"{label} {_percent(report.rate(count))}"
@@ -102,7 +116,7 @@ def _report(services: Services, broadcast_id: int) -> Report:
     with services.db.session_scope() as session:
         report = build_report(session, broadcast_id=broadcast_id, now=services.clock())
     if report is None:
-        raise click.ClickException(f"no broadcast #{broadcast_id} (see: flask broadcast list)")
+        raise click.ClickException(f"no broadcast #{broadcast_id} (see: {command_hint('broadcast list')})")
     return report
 
 
@@ -140,7 +154,7 @@ def _start(services: Services, broadcast_id: int) -> None:
 
 
 @broadcast_cli.command("create")
-@click.option("--survey", "survey_key", required=True, help="The survey's key (flask surveys list).")
+@click.option("--survey", "survey_key", required=True, help="The survey's key (see: surveys list).")
 @click.option("--segment", "spec", required=True, help=SEGMENT_HELP)
 @click.option("--at", "at_text", help="Send later: '2025-06-01 18:00' (shop time zone), an ISO time with offset, "
                                       "or +30m / +2h / +1d.")
@@ -178,10 +192,10 @@ def create_command(survey_key: str, spec: str, at_text: str | None, dry_run: boo
         raise click.UsageError(str(exc)) from None
     if at is not None:
         click.echo(f"broadcast #{broadcast_id} scheduled for {local(at, zone)} "
-                   f"(cancel with: flask broadcast cancel {broadcast_id})")
+                   f"(cancel with: {command_hint(f'broadcast cancel {broadcast_id}')})")
     else:
         _start(services, broadcast_id)
-        click.echo(f"broadcast #{broadcast_id} started (follow it: flask broadcast watch {broadcast_id})")
+        click.echo(f"broadcast #{broadcast_id} started (follow it: {command_hint(f'broadcast watch {broadcast_id}')})")
     if wait:
         click.echo(format_report(watch(services, broadcast_id), zone))
 
@@ -199,7 +213,7 @@ def list_command(limit: int) -> None:
         count = f"{recipients:,}" if recipients is not None else f"~{previewed:,}"
         click.echo(f"#{broadcast_id:<5} {status:10} {local(at, zone)}  {count:>9} recipients  {segment}")
     if not rows:
-        click.echo("no broadcasts yet: flask broadcast create --survey KEY --segment all --dry-run")
+        click.echo(f"no broadcasts yet: {command_hint('broadcast create --survey KEY --segment all --dry-run')}")
 
 
 @broadcast_cli.command("status")
@@ -251,7 +265,7 @@ def resume_command(broadcast_id: int) -> None:
         raise click.ClickException(str(exc)) from None
     tasks.run_broadcast(current_app, broadcast_id)
     click.echo(f"broadcast #{broadcast_id} resumed ({retried} failed batch(es) retried with their retry keys); "
-               f"follow it: flask broadcast watch {broadcast_id}")
+               f"follow it: {command_hint(f'broadcast watch {broadcast_id}')}")
 
 
 def register(app: Flask) -> None:

@@ -171,3 +171,11 @@ def test_run_flask_with_a_wrong_setting_says_so_in_one_line(fresh_env):
     for args in (["surveys", "list"], ["db", "upgrade"]):
         result = _run_flask(fresh_env, *args)
         assert result.returncode != 0 and result.stderr.strip() == BAD_ZONE, (args, result.stderr)
+
+
+def test_run_flask_hints_say_run_flask(fresh_env):
+    listed = _run_flask(fresh_env, "broadcast", "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "no broadcasts yet: ./run flask broadcast create --survey KEY --segment all --dry-run" in listed.stdout
+    usage = _run_flask(fresh_env, "broadcast", "create")
+    assert "Usage: ./run flask broadcast create [OPTIONS]" in usage.stderr

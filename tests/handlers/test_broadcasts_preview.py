@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 
 from storage import surveys
@@ -102,3 +103,12 @@ def test_a_past_send_time_is_refused_before_the_preview_as_typed(runner, service
         assert "--at '2020-01-01 18:00': 2020-01-01 18:00:00 (Asia/Taipei) is in the past" in result.output
         assert "Recipients:" not in result.output and "+08:00" not in result.output
     assert broadcasts_saved(services) == 0 and multicasts(emulator) == []
+
+
+def test_hints_name_the_command_as_production_types_it(runner, app, services, emulator, survey):
+    add_customer(services)
+    production = ScriptInfo(app_import_path="wsgi", create_app=lambda: app)  # what `flask --app wsgi` leaves
+    result = runner.invoke(args=["broadcast", "create", "--survey", "post_purchase", "--segment", "all", "--at", "+1h",
+                                 "--yes"], obj=production)
+    assert result.exit_code == 0, result.output
+    assert "(cancel with: flask --app wsgi broadcast cancel 1)" in result.output
