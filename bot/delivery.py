@@ -116,7 +116,10 @@ def _record_sent(services: Services, accepted: list[tuple[int, str | None]]) -> 
 
 
 def deliver(services: Services, outbound_id: int) -> float | None:
-    """Claim an outbox row and make one attempt; return the delay before the next, if one is due."""
+    """Claim an outbox row and make one attempt; return the delay before the next, if one is due.
+
+    Once it is sent or given up, the chat's messages that waited behind it follow, in order.
+    """
     while True:
         with services.db.session_scope() as session:
             lease = timedelta(seconds=services.settings.delivery_lease_seconds)
@@ -128,8 +131,16 @@ def deliver(services: Services, outbound_id: int) -> float | None:
         result, delay = _attempt(services, attempt)
         if result is not None and result.delivered:
             _record_sent(services, [(outbound_id, result.request_id)])
-        if delay != 0.0:
+        if delay == 0.0:
+            continue
+        if delay is not None or result is None:
             return delay
+        with services.db.read_scope() as session:
+            following = outbox.next_waiting(session, recipient=attempt.recipient, after_id=outbound_id,
+                                            now=services.clock())
+        if following is None:
+            return None
+        outbound_id = following
 
 
 def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float]:
@@ -140,10 +151,24 @@ def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float
     with their delays. A failure (the database, say) is raised after the others were sent and
     recorded; the sweep sends its row once the lease runs out.
     """
+    if not attempts:
+        return {}
+    with services.db.read_scope() as session:
+        waiting = outbox.first_waiting(session, recipients={attempt.recipient for attempt in attempts})
+    stalled: set[str] = set()  # chats with a message waiting for its retry: the rest wait behind it
+
     def send(attempt: Attempt) -> tuple[SendResult | None, float | None]:
+        if attempt.recipient in stalled or waiting.get(attempt.recipient, attempt.outbound_id) < attempt.outbound_id:
+            stalled.add(attempt.recipient)
+            with services.db.session_scope() as session:
+                outbox.give_back(session, outbound_id=attempt.outbound_id, lease_until=attempt.lease_until,
+                                 now=services.clock())
+            return None, None
         result, delay = _attempt(services, attempt)
         if delay == 0.0:
             delay = deliver(services, attempt.outbound_id)
+        if delay is not None:
+            stalled.add(attempt.recipient)
         return result, delay
 
     outcomes = services.call_pool.run_by_key(send, attempts, key=lambda attempt: attempt.recipient)

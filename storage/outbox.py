@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage.db import DriverTransaction
 from storage.driver_sql import DriverStatement
@@ -61,14 +61,22 @@ def create_outbound(session: Session, *, kind: DeliveryKind, recipient: str,
 
 def claim_outbound(session: Session, *, outbound_id: int, now: datetime,
                    lease: timedelta) -> OutboundMessage | None:
-    """Take a due message for sending unless another worker holds a live lease on it."""
+    """Take a due message for sending unless another worker holds a live lease on it.
+
+    Not while an earlier message to the same chat waits for its retry: it goes first.
+    """
     claimable = or_(
         (OutboundMessage.status == OutboxStatus.PENDING) & (OutboundMessage.next_attempt_at <= now),
         (OutboundMessage.status == OutboxStatus.SENDING) & (OutboundMessage.lease_until < now),
     )
+    earlier = aliased(OutboundMessage)
+    waits_behind = (select(earlier.id)
+                    .where(earlier.recipient == OutboundMessage.recipient, earlier.id < OutboundMessage.id,
+                           earlier.status == OutboxStatus.PENDING)
+                    .exists())
     result = session.execute(
         update(OutboundMessage)
-        .where(OutboundMessage.id == outbound_id, claimable)
+        .where(OutboundMessage.id == outbound_id, claimable, ~waits_behind)
         .values(status=OutboxStatus.SENDING, attempts=OutboundMessage.attempts + 1,
                 lease_until=now + lease,
                 # a lease that ran out means a sender died mid-call: LINE may have the message
@@ -79,6 +87,26 @@ def claim_outbound(session: Session, *, outbound_id: int, now: datetime,
     if result.rowcount != 1:
         return None
     return session.get(OutboundMessage, outbound_id, populate_existing=True)
+
+
+def first_waiting(session: Session, *, recipients: set[str]) -> dict[str, int]:
+    """Each chat's earliest message waiting for its retry (or handed back behind one), by recipient."""
+    rows = session.execute(
+        select(OutboundMessage.recipient, func.min(OutboundMessage.id))
+        .where(OutboundMessage.status == OutboxStatus.PENDING, OutboundMessage.recipient.in_(recipients))
+        .group_by(OutboundMessage.recipient)
+    )
+    return dict(rows.all())
+
+
+def next_waiting(session: Session, *, recipient: str, after_id: int, now: datetime) -> int | None:
+    """The chat's next message due once an earlier one is sent or given up."""
+    return session.scalars(
+        select(OutboundMessage.id)
+        .where(OutboundMessage.recipient == recipient, OutboundMessage.id > after_id,
+               OutboundMessage.status == OutboxStatus.PENDING, OutboundMessage.next_attempt_at <= now)
+        .order_by(OutboundMessage.id).limit(1)
+    ).first()
 
 
 def still_held(session: Session, *, outbound_id: int, lease_until: datetime) -> OutboundMessage | None:

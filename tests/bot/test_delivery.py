@@ -10,8 +10,9 @@ import pytest
 from linebot.v3.messaging import ApiException
 from sqlalchemy import select
 
-from bot import delivery, tasks
+from bot import delivery, notifications, tasks
 from bot.line_client import Outcome, classify_error
+from handlers.replies import Notify, Text
 from storage import outbox
 from storage.base import utcnow
 from storage.models import DeliveryKind, OutboundMessage, OutboxStatus
@@ -148,3 +149,33 @@ def test_a_reply_whose_answer_was_lost_in_a_broken_tls_read_is_not_sent_again_by
     assert delivery.deliver(services, row.id) is None  # the retry finds the token used: no push follows
     [row] = outbound_rows(services)
     assert row.status == OutboxStatus.FAILED and "unknown outcome" in row.last_error
+
+
+def test_an_answer_of_seven_messages_arrives_in_order_although_its_first_call_failed(
+        live_bot, services, emulator, customer_id):
+    services.settings = dataclasses.replace(services.settings, retry_base_seconds=1.0)
+    parts = [f"第 {n} 段" for n in range(1, 8)]
+    services.router.on_message(0, lambda ctx, event: [Text(part) for part in parts])
+    emulator.inject_fault(status=500, count=1, path="/v2/bot/message/push")
+    live_bot.send(factories.make_text_event(customer_id, "hi"))  # no reply token: two pushes, of 5 and 2
+    assert [c["status"] for c in emulator.calls("/v2/bot/message/push")] == [500]
+    assert emulator.texts(customer_id) == []  # the second call waits behind the first one's retry
+    services.clock = lambda: utcnow() + timedelta(minutes=2)
+    tasks.sweep(services)
+    assert emulator.texts(customer_id) == parts
+    assert [c["status"] for c in emulator.calls("/v2/bot/message/push")] == [500, 200, 200]
+    assert [row.status for row in outbound_rows(services)] == [OutboxStatus.SENT] * 2
+
+
+def test_notifications_to_one_chat_keep_their_order_through_a_retry(live_bot, services, emulator, customer_id):
+    services.settings = dataclasses.replace(services.settings, retry_base_seconds=1.0)
+    emulator.inject_fault(status=500, count=1, path="/v2/bot/message/push")
+    parts = [f"part {n}" for n in range(1, 8)]
+    with services.db.session_scope() as session:
+        ids = notifications.queue_notifications(session, now=services.clock(), notifications=[
+            Notify(to=customer_id, messages=tuple(Text(part) for part in parts))])
+    notifications.send_queued(services, ids)
+    assert emulator.texts(customer_id) == []  # the second call waits behind the first one's retry
+    services.clock = lambda: utcnow() + timedelta(minutes=2)
+    tasks.sweep(services)
+    assert emulator.texts(customer_id) == parts
