@@ -29,6 +29,7 @@ from storage.models import (
 )
 from storage.models.cases import Case, CaseStatus
 from storage.models.referrals import ReferralStatus
+from storage.staff import active_staff_line_ids
 
 
 class NpsGroup(StrEnum):
@@ -54,6 +55,7 @@ class Exclusion(StrEnum):
     """Why a customer the segment matched gets no invitation; the first that applies is reported."""
 
     UNFOLLOWED = "unfollowed"
+    STAFF = "staff"
     OPTED_OUT = "opted_out"
     OPEN_CASE = "open_case"
     ALREADY_ANSWERED = "already_answered"
@@ -154,6 +156,7 @@ def exclusions(rules: Rules) -> list[tuple[Exclusion, ColumnElement[bool]]]:
     responses = select(SurveyResponse.customer_id)
     rules_in_order = [
         (Exclusion.UNFOLLOWED, Customer.follow_status == FollowStatus.UNFOLLOWED),
+        (Exclusion.STAFF, Customer.line_user_id.in_(active_staff_line_ids())),
         (Exclusion.OPTED_OUT, Customer.id.in_(select(SurveyOptOut.customer_id))),
         (Exclusion.OPEN_CASE, Customer.id.in_(select(Case.customer_id).where(Case.status != CaseStatus.RESOLVED))),
         (Exclusion.ALREADY_ANSWERED, Customer.id.in_(responses.where(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -71,6 +71,11 @@ _ACTIVE_BY_LINE_ID = select(StaffMember).where(StaffMember.line_user_id == bindp
 def get_active_by_line_id(session: Session, *, line_user_id: str) -> StaffMember | None:
     """The active staff member behind a LINE user, if any."""
     return session.scalar(_ACTIVE_BY_LINE_ID, {"line_user_id": line_user_id})
+
+
+def active_staff_line_ids() -> Select:
+    """The LINE user IDs of staff not removed, as a subquery: marketing leaves their accounts out."""
+    return select(StaffMember.line_user_id).where(StaffMember.removed_at.is_(None))
 
 
 def list_members(session: Session, *, include_removed: bool = False) -> Sequence[StaffMember]:

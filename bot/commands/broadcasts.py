@@ -26,7 +26,7 @@ broadcast_cli = AppGroup("broadcast", help="Survey broadcasts: preview, send or 
 SEGMENT_HELP = ("Who: `all`, or rules joined by commas, all of which must hold: tag:VIP|Gold, not-tag:staff, "
                 "followed:2025-01-01..2025-03-31, not-surveyed:30d, nps:promoter|passive|detractor|none, "
                 "referral:referrer|referred|pending|qualified|none, include-open-cases.")
-REASONS = {"unfollowed": "blocked the account", "opted_out": "opted out of surveys",
+REASONS = {"unfollowed": "blocked the account", "staff": "are enrolled staff", "opted_out": "opted out of surveys",
            "open_case": "have an open case", "already_answered": "already answered this version",
            "already_invited": "already invited to this version", "in_progress": "are answering a survey now",
            "too_soon": "had a survey recently (frequency cap)"}

@@ -10,7 +10,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.notifications import queue_notifications, send_queued
 from bot.services import Services, get_services
@@ -21,7 +21,7 @@ from handlers.surveys.definitions import DefinitionError, load_definition
 from handlers.surveys.engine import SurveyOptions
 from handlers.surveys.reports import build_report, export_rows
 from handlers.surveys.versions import import_definitions
-from storage import customers, surveys
+from storage import customers, staff, surveys
 from storage.models import Customer, FollowStatus, ResponseState
 
 surveys_cli = AppGroup("surveys", help="Feedback surveys: import definitions, invite, report, export.")
@@ -154,9 +154,17 @@ def invite_command(key: str, line_ids: tuple[str, ...], everyone: bool) -> None:
     with services.db.session_scope() as session:
         if surveys.get_by_key(session, key=key) is None:
             raise click.ClickException(f"no survey with key {key!r} (see: flask surveys list)")
-        targets = session.scalars(select(Customer).where(Customer.follow_status != FollowStatus.UNFOLLOWED)
-                                  .order_by(Customer.id)).all() if everyone else \
-            [c for c in (customers.get_by_line_id(session, line_user_id=i) for i in line_ids) if c is not None]
+        if everyone:  # staff only when named: their own accounts are not the shop's customers
+            following = select(Customer).where(Customer.follow_status != FollowStatus.UNFOLLOWED)
+            targets = session.scalars(following.where(Customer.line_user_id.not_in(staff.active_staff_line_ids()))
+                                      .order_by(Customer.id)).all()
+            left_out = session.scalar(select(func.count()).select_from(following.where(
+                Customer.line_user_id.in_(staff.active_staff_line_ids())).subquery()))
+            if left_out:
+                refused["staff"] = left_out
+        else:
+            targets = [c for c in (customers.get_by_line_id(session, line_user_id=i) for i in line_ids)
+                       if c is not None]
         ctx = HandlerContext(session=session, now=now, catalogue=services.catalogue, options=services.settings.extra)
         pushes: list[Notify] = []
         for customer in targets:

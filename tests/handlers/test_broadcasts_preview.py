@@ -7,9 +7,9 @@ from datetime import timedelta
 from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 
-from storage import surveys
+from storage import staff, surveys
 from storage.base import utcnow
-from storage.models import Broadcast, Case, CaseStatus, FollowStatus, ResponseState
+from storage.models import Broadcast, Case, CaseStatus, Customer, FollowStatus, ResponseState, StaffRole
 from tests.handlers import broadcast_support as support
 from tests.handlers.broadcast_support import add_customer, invite, multicasts, seed, send, version_id
 
@@ -18,6 +18,7 @@ survey = support.survey
 
 def _one_of_each_exclusion(services) -> None:
     add_customer(services, follow=FollowStatus.UNFOLLOWED)
+    enrol_as_staff(services, add_customer(services))
     opted_out, open_case, answered, in_progress, invited, recently = (add_customer(services) for _ in range(6))
     now, version = utcnow(), version_id(services)
     with services.db.session_scope() as session:
@@ -33,6 +34,12 @@ def _one_of_each_exclusion(services) -> None:
     invite(services, recently, days_ago=3, key="service_recovery")  # another survey, within the 14-day cap
 
 
+def enrol_as_staff(services, customer_id: int) -> None:
+    with services.db.session_scope() as session:
+        line_id = session.get(Customer, customer_id).line_user_id
+        staff.create_member(session, name="小美", role=StaffRole.STAFF, line_user_id=line_id, now=utcnow())
+
+
 def broadcasts_saved(services) -> int:
     with services.db.session_scope() as session:
         return session.scalar(select(func.count()).select_from(Broadcast))
@@ -46,9 +53,10 @@ def test_dry_run_shows_reach_exclusions_cost_and_the_first_message(runner, servi
     result = runner.invoke(args=["broadcast", "create", "--survey", "post_purchase", "--segment", "all", "--dry-run"])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "Matched by the segment: 10" in out and "Excluded: 7" in out
-    for reason in ("blocked the account", "opted out of surveys", "have an open case", "already answered",
-                   "already invited", "are answering a survey now", "had a survey recently (frequency cap)"):
+    assert "Matched by the segment: 11" in out and "Excluded: 8" in out
+    for reason in ("blocked the account", "are enrolled staff", "opted out of surveys", "have an open case",
+                   "already answered", "already invited", "are answering a survey now",
+                   "had a survey recently (frequency cap)"):
         assert f"        1  {reason}" in out, reason
     assert "Recipients: 3 (zh-TW 3)" in out and "Multicast calls: 1" in out and "Paid messages: 3" in out
     t = services.catalogue.translator("zh-TW")

@@ -11,9 +11,9 @@ from bot.notifications import queue_notifications, send_queued
 from handlers.context import HandlerContext
 from handlers.replies import Notify, Text
 from handlers.surveys import EntrySource, on_completed, start_survey
-from storage import customers
+from storage import customers, staff
 from storage.base import utcnow
-from storage.models import Case, CaseSource, ResponseState
+from storage.models import Case, CaseSource, ResponseState, StaffRole
 from tests.handlers import surveys_fixtures as fixtures
 from tests.handlers.referral_support import DEFAULT_CAMPAIGN, Shopper, joined, load_campaign, write_campaign
 from tests.handlers.surveys_fixtures import (
@@ -171,6 +171,18 @@ def test_blocked_customer_is_not_invited(chat, post_purchase, runner, emulator):
     chat.say("哈囉")
     emulator.unfollow(chat.user_id)
     assert invite(runner, "post_purchase", chat.user_id) == "invited 0; skipped: unfollowed 1"
+
+
+def test_invite_all_leaves_out_enrolled_staff_unless_named(chat, post_purchase, runner, emulator, services):
+    chat.say("哈囉")
+    clerk = "U" + "c" * 32
+    emulator.add_user(clerk, "小美")
+    emulator.follow(clerk)
+    with services.db.session_scope() as session:
+        staff.create_member(session, name="小美", role=StaffRole.STAFF, line_user_id=clerk, now=services.clock())
+    result = runner.invoke(args=["surveys", "invite", "post_purchase", "--all"])
+    assert result.output.strip() == "invited 1; skipped: staff 1"
+    assert invite(runner, "post_purchase", clerk) == "invited 1; skipped: none"  # trying it on yourself
 
 
 def recovery_hook(ctx, customer, response, answers):
