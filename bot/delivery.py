@@ -58,6 +58,11 @@ def _record(services: Services, row: OutboundMessage, attempt: Attempt, result: 
     now = services.clock()
     settings = services.settings
     if result.outcome == Outcome.INVALID_REPLY_TOKEN:
+        if attempt.maybe_delivered and not attempt.token_expired and result.status == 400:
+            # only this bot holds the token and it is within its lifetime: the earlier attempt used it
+            outbox.mark_sent_earlier(row, now=now, note="LINE refused the reply token on a retry within its "
+                                                        "lifetime: the earlier attempt, of unknown outcome, used it")
+            return None
         if attempt.maybe_delivered:
             # an earlier attempt may have used the token: a push could show the message twice
             outbox.mark_failed(row, status=OutboxStatus.FAILED,

@@ -158,6 +158,14 @@ def mark_retry(row: OutboundMessage, *, at: datetime, error: str, uncertain: boo
     row.last_error = error
 
 
+def mark_sent_earlier(row: OutboundMessage, *, now: datetime, note: str) -> None:
+    """An earlier attempt of unknown outcome turned out to have delivered the message."""
+    row.status = OutboxStatus.SENT
+    row.sent_at = now
+    row.lease_until = None
+    row.last_error = note
+
+
 def mark_failed(row: OutboundMessage, *, status: OutboxStatus, error: str) -> None:
     """Give up on the message, keeping LINE's reason for people to read."""
     row.status = status

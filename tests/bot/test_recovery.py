@@ -154,7 +154,20 @@ def test_reply_sent_just_before_a_crash_is_not_repeated_by_push(live_bot, servic
     assert len(emulator.messages(customer_id)) == 1
     with services.db.session_scope() as session:
         row = session.scalars(select(OutboundMessage)).one()
-    assert row.status == OutboxStatus.FAILED and "unknown outcome" in row.last_error
+    # LINE refused a token still within its lifetime: the crashed worker's reply used it
+    assert row.status == OutboxStatus.SENT and "earlier attempt" in row.last_error
+
+
+def test_a_reply_retried_after_its_token_expired_is_given_up_not_pushed(live_bot, services, emulator, customer_id):
+    token = emulator.issue_reply_token(customer_id)
+    event_id = _stored_not_enqueued(live_bot, services, factories.make_text_event(customer_id, "hi", reply_token=token))
+    assert dispatch.process_event(services, event_id)
+    _crash_after_sending(services)
+    services.clock = later(2)  # lease and token both over: used or expired, nobody can tell
+    assert tasks.sweep(services) == (0, 1)
+    assert emulator.calls("/v2/bot/message/push") == []
+    assert len(emulator.messages(customer_id)) == 1
+    assert _the_row(services).status == OutboxStatus.FAILED and "unknown outcome" in _the_row(services).last_error
 
 
 def test_answer_held_by_a_worker_that_died_before_sending_is_sent_once_after_its_lease(
