@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, ScriptInfo
+from flask.cli import AppGroup
 
 from bot import render, tasks
+from bot.commands import command_hint
 from bot.render import RenderError
 from bot.services import Services, get_services
 from handlers import broadcasts as planning
@@ -34,19 +35,6 @@ REASONS = {"unfollowed": "blocked the account", "staff": "are enrolled staff", "
 
 def _services() -> Services:
     return get_services(current_app)
-
-
-def command_hint(command: str) -> str:
-    """A command as the user types it: ``./run flask …`` in development, ``flask --app wsgi …`` in production."""
-    # not at the top: ``python -m bot.devserver`` imports the bot package, and so this module, before running it
-    from bot.devserver import RUN_FLASK
-
-    context = click.get_current_context(silent=True)
-    if context is not None and context.find_root().info_name == RUN_FLASK:
-        return f"{RUN_FLASK} {command}"
-    script = context.find_object(ScriptInfo) if context is not None else None
-    import_path = script.app_import_path if script is not None else None
-    return f"flask --app {import_path} {command}" if import_path else f"flask {command}"
 
 
 def card_lines(card: Card) -> list[str]:

@@ -9,6 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from bot.commands import command_hint
 from bot.services import Services, get_services
 from handlers.escalation.options import CaseOptions
 from handlers.staff import IssuedCode, find_member, issue_code, remove_member
@@ -94,7 +95,7 @@ def remove_command(member: str) -> None:
     with services.db.session_scope() as session:
         found = find_member(session, ref=member)
         if found is None:
-            raise click.ClickException(f"no active staff member {member!r} (see flask staff list)")
+            raise click.ClickException(f"no active staff member {member!r} (see {command_hint('staff list')})")
         remove_member(session, member=found, now=services.clock())
         click.echo(f"removed #{found.id} {found.name}")
 
@@ -108,7 +109,7 @@ def duty_command(member: str, state: str) -> None:
     with services.db.session_scope() as session:
         found = find_member(session, ref=member)
         if found is None:
-            raise click.ClickException(f"no active staff member {member!r} (see flask staff list)")
+            raise click.ClickException(f"no active staff member {member!r} (see {command_hint('staff list')})")
         found.on_duty = state == "on"
         click.echo(f"#{found.id} {found.name} is {'on' if found.on_duty else 'off'} duty")
 

@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from bot.commands import command_hint
 from bot.notifications import queue_notifications, send_queued
 from bot.services import Services, get_services
 from handlers.context import HandlerContext
@@ -118,7 +119,7 @@ def report_command(key: str, fmt: str) -> None:
     with services.db.session_scope() as session:
         report = build_report(session, key=key, negative_below=negative_below)
     if report is None:
-        raise click.ClickException(f"no survey with key {key!r} (see: flask surveys list)")
+        raise click.ClickException(f"no survey with key {key!r} (see: {command_hint('surveys list')})")
     click.echo(json.dumps(report, ensure_ascii=False, indent=2) if fmt == "json" else format_report(report))
 
 
@@ -131,7 +132,7 @@ def export_command(key: str, out: Path) -> None:
     with services.db.session_scope() as session:
         exported = export_rows(session, key=key, zone=services.zone)
     if exported is None:
-        raise click.ClickException(f"no survey with key {key!r} (see: flask surveys list)")
+        raise click.ClickException(f"no survey with key {key!r} (see: {command_hint('surveys list')})")
     header, rows = exported
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
@@ -153,7 +154,7 @@ def invite_command(key: str, line_ids: tuple[str, ...], everyone: bool) -> None:
     refused: dict[str, int] = {}
     with services.db.session_scope() as session:
         if surveys.get_by_key(session, key=key) is None:
-            raise click.ClickException(f"no survey with key {key!r} (see: flask surveys list)")
+            raise click.ClickException(f"no survey with key {key!r} (see: {command_hint('surveys list')})")
         if everyone:  # staff only when named: their own accounts are not the shop's customers
             following = select(Customer).where(Customer.follow_status != FollowStatus.UNFOLLOWED)
             targets = session.scalars(following.where(Customer.line_user_id.not_in(staff.active_staff_line_ids()))

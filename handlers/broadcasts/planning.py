@@ -92,7 +92,7 @@ def survey_version(session: Session, *, key: str) -> tuple[Survey, SurveyVersion
     survey = surveys.get_by_key(session, key=key)
     version = surveys.get_latest_version(session, survey_id=survey.id) if survey else None
     if version is None:
-        raise BroadcastRefused(f"no survey with key {key!r} (see: flask surveys list)")
+        raise BroadcastRefused(f"no survey with key {key!r} (the surveys list command shows them)")
     return survey, version
 
 

@@ -120,3 +120,11 @@ def test_hints_name_the_command_as_production_types_it(runner, app, services, em
                                  "--yes"], obj=production)
     assert result.exit_code == 0, result.output
     assert "(cancel with: flask --app wsgi broadcast cancel 1)" in result.output
+
+
+def test_other_commands_hint_the_same_way(runner, app, services, emulator, survey):
+    production = ScriptInfo(app_import_path="wsgi", create_app=lambda: app)
+    result = runner.invoke(args=["surveys", "invite", "nosuch", "--all"], obj=production)
+    assert "(see: flask --app wsgi surveys list)" in result.output
+    result = runner.invoke(args=["staff", "remove", "nobody"], obj=production)
+    assert "(see flask --app wsgi staff list)" in result.output
