@@ -22,14 +22,13 @@ from sqlalchemy.orm import Session
 
 from bot import render
 from bot.delivery import backoff_seconds
-from bot.line_client import Outcome, SendResult
+from bot.line_client import RETRY_KEY_LIFETIME, Outcome, SendResult
 from bot.services import Services
 from handlers.broadcasts import BroadcastOptions, invitation_cards
 from storage import broadcasts
 
 log = logging.getLogger(__name__)
 
-RETRY_KEY_LIFETIME = timedelta(hours=23)  # LINE remembers a retry key for 24 hours; keep a margin
 
 
 class Throttle:

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.line_client import Outcome, SendResult
+from bot.line_client import RETRY_KEY_LIFETIME, Outcome, SendResult
 from bot.services import Services
 from storage import outbox
 from storage.models import DeliveryKind, OutboundMessage, OutboxStatus
@@ -131,6 +131,11 @@ def deliver(services: Services, outbound_id: int) -> float | None:
             now = services.clock()
             row = outbox.claim_outbound(session, outbound_id=outbound_id, now=now, lease=lease)
             if row is None:
+                return None
+            if row.kind == DeliveryKind.PUSH and row.maybe_delivered and row.created_at < now - RETRY_KEY_LIFETIME:
+                # LINE has forgotten the key: a repeat could show the message twice, so a person decides
+                outbox.mark_failed(row, status=OutboxStatus.FAILED, error="outcome unknown and the retry key has "
+                                   "expired (24 h); not sent again to avoid a duplicate")
                 return None
             attempt = held_attempt(row, now)
         result, delay = _attempt(services, attempt)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 MONTHLY_LIMIT_MESSAGE = "You have reached your monthly limit."
 INVALID_REPLY_TOKEN = "Invalid reply token"
+RETRY_KEY_LIFETIME = timedelta(hours=23)  # LINE remembers a retry key for 24 hours; keep a margin
 
 
 class Outcome(StrEnum):

@@ -183,3 +183,17 @@ def test_notifications_to_one_chat_keep_their_order_through_a_retry(live_bot, se
     services.clock = lambda: utcnow() + timedelta(minutes=2)
     tasks.sweep(services)
     assert emulator.texts(customer_id) == parts
+
+
+def test_a_push_of_unknown_outcome_is_not_repeated_once_line_has_forgotten_its_retry_key(
+        live_bot, services, emulator, customer_id):
+    services.settings = dataclasses.replace(services.settings, retry_base_seconds=1.0)
+    emulator.inject_fault(status=500, count=1, path="/v2/bot/message/push")
+    live_bot.send(factories.make_text_event(customer_id, "hi"))  # a 5xx: LINE may have the message
+    [row] = outbound_rows(services)
+    assert row.status == OutboxStatus.PENDING and row.maybe_delivered
+    services.clock = lambda: utcnow() + timedelta(hours=25)  # the worker was down for a day
+    tasks.sweep(services)
+    assert [c["status"] for c in emulator.calls("/v2/bot/message/push")] == [500]
+    [row] = outbound_rows(services)
+    assert row.status == OutboxStatus.FAILED and "retry key has expired" in row.last_error
