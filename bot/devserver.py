@@ -22,6 +22,7 @@ from pathlib import Path
 from bot.config import DEFAULT_INSTANCE, PROJECT_ROOT
 
 DEV_ENV_FILE = "dev.env"
+EMULATOR_USERS_FILE = "emulator-users.json"
 RUN_FLASK = "./run flask"  # the program name of ./run's administrative commands, in their usage lines and hints
 
 
@@ -66,9 +67,12 @@ def _commands(env: dict[str, str], use_emulator: bool) -> list[tuple[str, list[s
                     "--max-delay", "1"]),
     ]
     if use_emulator:
+        instance = Path(env.get("KOUBEI_INSTANCE_PATH") or DEFAULT_INSTANCE)
         commands.insert(0, ("emulator", [sys.executable, "-m", "line_emulator", "--port",
                                          env.get("KOUBEI_EMULATOR_PORT", "5100"), "--webhook-url",
-                                         f"http://127.0.0.1:{env['PORT']}/callback"]))
+                                         f"http://127.0.0.1:{env['PORT']}/callback",
+                                         # the chat page's people survive a restart, like their rows in the bot
+                                         "--users-file", str(instance / EMULATOR_USERS_FILE)]))
     return commands
 
 

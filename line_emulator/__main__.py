@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -36,6 +37,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--reply-token-ttl", type=float, default=60.0)
     parser.add_argument("--monthly-limit", type=int, default=None)
     parser.add_argument("--bot-user-id", default=None)
+    parser.add_argument("--users-file", type=Path, default=None,
+                        help="keep the users (profiles, who follows) in this JSON file across restarts")
     args = parser.parse_args(argv)
     if not args.channel_secret or not args.access_token:
         parser.error(
@@ -51,6 +54,7 @@ def _config(args: argparse.Namespace) -> EmulatorConfig:
         webhook_url=args.webhook_url,
         reply_token_ttl=args.reply_token_ttl,
         monthly_limit=args.monthly_limit,
+        users_file=args.users_file,
     )
     if args.bot_user_id:
         config.bot_user_id = args.bot_user_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from line_emulator.ids import new_user_id
 
@@ -18,3 +19,4 @@ class EmulatorConfig:
     monthly_limit: int | None = None
     bot_user_id: str = field(default_factory=new_user_id)
     webhook_timeout: float = 10.0
+    users_file: Path | None = None  # keeps users (profiles, who follows) across restarts

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
+import os
 import threading
 import time
 from typing import Any
@@ -27,7 +29,7 @@ class EmulatorState:
         self.lock = threading.RLock()
         self.webhook_url = config.webhook_url
         self.monthly_limit = config.monthly_limit
-        self._data = Memory()
+        self._data = Memory(users=self._load_users())
         self._call_seq = itertools.count(1)
         self._timeline_seq = itertools.count(1)
         self._fault_seq = itertools.count(1)
@@ -37,6 +39,25 @@ class EmulatorState:
         with self.lock:
             self._data = Memory()
             self.monthly_limit = self.config.monthly_limit
+            self._save_users()
+
+    def _load_users(self) -> dict[str, dict[str, Any]]:
+        """The users kept by an earlier run, so a restart does not lose the people on the chat page."""
+        path = self.config.users_file
+        if path is None or not path.exists():
+            return {}
+        return {user["userId"]: user for user in json.loads(path.read_text(encoding="utf-8"))}
+
+    def _save_users(self) -> None:
+        """Write the users file whole, then rename it into place, so a crash never leaves half a file."""
+        path = self.config.users_file
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(list(self._data.users.values()), ensure_ascii=False, indent=1),
+                           encoding="utf-8")
+        os.replace(partial, path)
 
     def record_call(self, entry: dict[str, Any]) -> dict[str, Any]:
         """Append one Messaging API call to the log, numbering it."""
@@ -103,6 +124,7 @@ class EmulatorState:
                 }
                 self._data.users[user_id] = user
             user.update({k: v for k, v in fields.items() if v is not None})
+            self._save_users()
             return dict(user)
 
     def ensure_user(self, user_id: str) -> dict[str, Any]:
@@ -129,6 +151,7 @@ class EmulatorState:
             user = self._data.users[user_id]
             was_blocked = bool(user.get("blocked"))
             user.update(following=True, blocked=False)
+            self._save_users()
             return was_blocked
 
     def unfollow(self, user_id: str) -> None:
@@ -136,6 +159,7 @@ class EmulatorState:
         with self.lock:
             self.ensure_user(user_id)
             self._data.users[user_id].update(following=False, blocked=True)
+            self._save_users()
 
     def following_user_ids(self) -> list[str]:
         """Return the users a broadcast reaches."""

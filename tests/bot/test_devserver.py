@@ -7,6 +7,7 @@ talk to what it starts over HTTP.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -99,7 +100,12 @@ def test_run_starts_a_bot_a_newcomer_can_talk_to_and_ctrl_c_stops_everything(fre
                                                                                         output.text())
         health = requests.get(f"http://127.0.0.1:{web_port}/healthz", timeout=10).json()
         assert (health["database"], health["queue"], health["events"]) == ("ok", "ok", {"done": 1})
-        assert (Path(fresh_env["KOUBEI_INSTANCE_PATH"]) / "dev.env").stat().st_mode & 0o777 == 0o600
+        instance = Path(fresh_env["KOUBEI_INSTANCE_PATH"])
+        assert (instance / "dev.env").stat().st_mode & 0o777 == 0o600
+        # the chat page's people are kept for the next ./run, as the bot keeps their rows
+        kept = json.loads((instance / "emulator-users.json").read_text(encoding="utf-8"))
+        assert [(user["userId"], user["displayName"], user["following"]) for user in kept] == [
+            (user_id, "王小明", True)]
 
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal reaches the whole group
         process.wait(60)

@@ -21,3 +21,21 @@ def test_build_app_refuses_to_start_without_credentials(monkeypatch: pytest.Monk
     monkeypatch.delenv("LINE_CHANNEL_ACCESS_TOKEN", raising=False)
     with pytest.raises(SystemExit):
         build_app(["--access-token", "T"])
+
+
+def test_users_survive_a_restart_with_a_users_file(tmp_path) -> None:
+    users_file = tmp_path / "instance" / "emulator-users.json"
+    options = ["--channel-secret", "S", "--access-token", "T", "--users-file", str(users_file)]
+    client = build_app(options).test_client()
+    mei = client.post("/_emulator/users", json={"displayName": "小美", "language": "zh-TW"}).get_json()
+    chen = client.post("/_emulator/users", json={"displayName": "陳小姐"}).get_json()
+    client.post("/_emulator/webhook/unfollow", json={"userId": chen["userId"]})  # no webhook URL: not sent
+
+    restarted = build_app(options).test_client()
+    users = {user["userId"]: user for user in restarted.get("/_emulator/users").get_json()}
+    assert users[mei["userId"]]["displayName"] == "小美" and users[mei["userId"]]["following"] is True
+    assert users[chen["userId"]]["displayName"] == "陳小姐" and users[chen["userId"]]["following"] is False
+    assert build_app(options[:4]).test_client().get("/_emulator/users").get_json() == []  # without it: in memory
+
+    restarted.post("/_emulator/reset")
+    assert build_app(options).test_client().get("/_emulator/users").get_json() == []
