@@ -16,6 +16,8 @@ CHINESE_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "兩": 2, "三": 3, "�
 NUMBER = re.compile(r"^(?:我?給|打)?(?P<n>\d{1,3}|[零〇一二兩三四五六七八九十]{1,3})"
                     r"(?:分|顆星|星|points?|pts?|stars?)?$")
 STARS = re.compile(r"^[⭐★]{1,10}$")
+# a failed try at a score ("5.5", "-1", "9/10", "5分滿分給4"): numbers, signs and score words only
+SCORE_ATTEMPT = re.compile(r"^[\d零〇一二兩三四五六七八九十百分顆星給打我滿是的.,/+~-]+$")
 TRAILING = "。.!！~～ "
 
 
@@ -69,8 +71,9 @@ def _scale(question: Question, text: str) -> Parsed:
     folded = normalize(text)
     number = len(folded) if question.kind == QuestionKind.RATING and STARS.match(folded) else read_number(text)
     if number is None:
-        # digits that do not read as one score ("5.5", "100分以上") are a failed attempt, not a chat
-        if re.search(r"\d", folded):
+        # digits that do not read as one score ("5.5", "9/10") are a failed attempt; digits inside
+        # anything else (an order number in a complaint, a friend's referral code) are not an answer
+        if re.search(r"\d", folded) and SCORE_ATTEMPT.match(folded):
             raise InvalidAnswer(f"{text!r} is not a whole number from {low} to {high}")
         raise NotAnAnswer(text)
     if not low <= number <= high:

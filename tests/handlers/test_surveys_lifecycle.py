@@ -185,6 +185,28 @@ def test_invite_all_leaves_out_enrolled_staff_unless_named(chat, post_purchase, 
     assert invite(runner, "post_purchase", clerk) == "invited 1; skipped: none"  # trying it on yourself
 
 
+def test_a_complaint_with_digits_during_a_score_question_opens_a_case(chat, post_purchase, services):
+    chat.say("問卷")
+    complaint = "等了40分鐘餐點還沒來，服務態度很差，非常失望"
+    chat.say(complaint)  # not a failed score: the numbers are part of something else
+    with services.db.session_scope() as session:
+        [case] = session.scalars(select(Case)).all()
+        assert case.excerpt.startswith("等了40分鐘")
+    [response] = responses_of(chat.services, chat.user_id)
+    assert response.current_question == "nps" and answers_of(chat.services, response.id) == {}
+
+
+def test_a_friends_code_sent_during_a_score_question_is_redeemed(live_bot, emulator, services, runner, post_purchase):
+    load_campaign(runner)
+    amy = Shopper(live_bot, emulator, services, "王小美")
+    code = amy.ask_code()  # every code has a digit in it
+    ben = Shopper(live_bot, emulator, services, "陳大文")
+    ben.follow()
+    ben.say("問卷")
+    ben.say(code)
+    assert ben.referral() is not None and ben.referral().referrer_id == amy.customer.id
+
+
 def recovery_hook(ctx, customer, response, answers):
     """What the complaints module does: offer something to the satisfied."""
     rating = answers["rating"].number
