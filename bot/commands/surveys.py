@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from bot.notifications import queue_notifications, send_queued
 from bot.services import Services, get_services
 from handlers.context import HandlerContext
 from handlers.replies import Notify
+from handlers.spreadsheets import SpreadsheetWriter
 from handlers.surveys import EntrySource, invite
 from handlers.surveys.definitions import DefinitionError, load_definition
 from handlers.surveys.engine import SurveyOptions
@@ -135,7 +135,7 @@ def export_command(key: str, out: Path) -> None:
         raise click.ClickException(f"no survey with key {key!r} (see: {command_hint('surveys list')})")
     header, rows = exported
     with out.open("w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = SpreadsheetWriter(handle)
         writer.writerow(header)
         writer.writerows(rows)
     click.echo(f"wrote {len(rows)} response(s) to {out}")

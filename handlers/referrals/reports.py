@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
@@ -10,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from handlers.referrals.codes import format_coupon
+from handlers.spreadsheets import SpreadsheetWriter
 from storage import referral_reports, referrals
 from storage.models.referrals import AttemptOutcome
 
@@ -94,7 +94,7 @@ def _cell(value: object) -> object:
 
 def write_csv(session: Session, handle: TextIO) -> int:
     """Write one row per referral; return how many."""
-    writer = csv.writer(handle)
+    writer = SpreadsheetWriter(handle)
     writer.writerow(EXPORT_COLUMNS)
     count = 0
     for row in referral_reports.iter_referrals(session):

