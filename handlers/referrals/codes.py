@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable
 
 # no 0/O, 1/I/L: a code read aloud or copied by hand cannot be mistaken
@@ -16,6 +17,7 @@ COUPON_LENGTH = 10  # longer than any referral code, so a pasted coupon is never
 
 _TOKEN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]+(?![A-Za-z0-9])")
 _SEPARATORS = " \t\n:：,，、=＝-－「」『』\"'()（）是"
+_NOT_CODE = re.compile(r"[A-Za-z0-9\s" + re.escape(_SEPARATORS) + r"。.!！]")  # the code and what may surround it
 
 
 def _random(length: int) -> str:
@@ -43,8 +45,8 @@ def format_coupon(code: str) -> str:
 
 
 def normalize_coupon(text: str) -> str:
-    """Turn what staff typed (any case, dashes, spaces) into the stored coupon code."""
-    return re.sub(r"[^A-Za-z0-9]", "", text).upper()
+    """Turn what staff typed (any case, full-width, dashes, spaces) into the stored coupon code."""
+    return re.sub(r"[^A-Za-z0-9]", "", unicodedata.normalize("NFKC", text)).upper()
 
 
 def looks_like_code(token: str) -> bool:
@@ -60,8 +62,8 @@ def _after_keyword(token: str) -> bool:
     return MIN_LENGTH <= len(upper) <= MAX_LENGTH and (set(upper) <= set(ALPHABET) or any(c.isdigit() for c in upper))
 
 
-def find_code_attempts(text: str, keywords: Iterable[str]) -> list[str]:
-    """The code attempts in a message, upper-cased, in order; empty for ordinary messages."""
+def _keyword_ends(text: str, keywords: Iterable[str]) -> set[int]:
+    """Where each keyword (推薦碼…) and the separators after it end in ``text``."""
     lowered = text.lower()
     keyword_ends = set()
     for keyword in keywords:
@@ -72,6 +74,16 @@ def find_code_attempts(text: str, keywords: Iterable[str]) -> list[str]:
                 end += 1
             keyword_ends.add(end)
             start = lowered.find(keyword.lower(), start + 1)
+    return keyword_ends
+
+
+def find_code_attempts(text: str, keywords: Iterable[str]) -> list[str]:
+    """The code attempts in a message, upper-cased, in order; empty for ordinary messages.
+
+    Full-width letters and digits (a phone keyboard's full-width mode) read as their ASCII forms.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    keyword_ends = _keyword_ends(text, keywords)
     found: list[str] = []
     for match in _TOKEN.finditer(text):
         token = match.group()
@@ -79,3 +91,14 @@ def find_code_attempts(text: str, keywords: Iterable[str]) -> list[str]:
             if token.upper() not in found:
                 found.append(token.upper())
     return found
+
+
+def meant_as_code(text: str, keywords: Iterable[str]) -> bool:
+    """The customer plainly sends a code: the message names it (推薦碼 …) or is nothing but the code.
+
+    A code-like token inside other words (an order number in a complaint) is only a guess.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    if _keyword_ends(text, keywords):
+        return True
+    return len(_TOKEN.findall(text)) == 1 and not _NOT_CODE.sub("", text)

@@ -8,7 +8,7 @@ from handlers.context import HandlerContext
 from handlers.errors import ReferralRefused
 from handlers.events import InboundEvent
 from handlers.referrals.campaigns import CampaignSpec, local_time, new_customer_window, spec_of
-from handlers.referrals.codes import find_code_attempts
+from handlers.referrals.codes import find_code_attempts, meant_as_code
 from handlers.referrals.rewards import issue_reward, reward_text
 from handlers.referrals.sharing import referral_keywords
 from handlers.replies import Notify, Outgoing, Text
@@ -30,7 +30,8 @@ def check_rules(ctx: HandlerContext, *, referee: Customer, code: ReferralCode, s
         raise ReferralRefused(AttemptOutcome.ALREADY_REFERRED)
     if referrals.is_upline(session, ancestor_id=referee.id, customer_id=code.customer_id):
         raise ReferralRefused(AttemptOutcome.CYCLE)
-    joined = referee.first_followed_at or referee.created_at
+    # the earlier of the two: a customer the bot knew before its first follow event is not new
+    joined = min(filter(None, (referee.first_followed_at, referee.created_at)))
     if (ctx.now - joined > new_customer_window(spec, ctx.options)
             or referrals.get_first_purchase(session, customer_id=referee.id) is not None
             or referrals.count_referrals(session, referrer_id=referee.id) > 0):
@@ -60,7 +61,10 @@ def cooldown_until(ctx: HandlerContext) -> datetime | None:
 
 
 def _invalid(ctx: HandlerContext, code: str) -> list[Outgoing]:
-    """Count an unknown code; one too many in the hour starts the cool-down."""
+    """Count an unknown code; one too many in the hour starts the cool-down.
+
+    Guesses inside other words count too (silently, see ``redeem``), so no message tests codes for free.
+    """
     customer_id = ctx.customer.id
     referrals.record_attempt(ctx.session, customer_id=customer_id, code=code, outcome=AttemptOutcome.INVALID,
                              now=ctx.now)
@@ -92,16 +96,23 @@ def _welcome(ctx: HandlerContext, referral: Referral, campaign: ReferralCampaign
     return [Text(ctx.t("referral.redeemed", name=name, reward=reward_text(ctx.t, reward, ctx.zone))), notify]
 
 
-def redeem(ctx: HandlerContext, attempts: list[str]) -> list[Outgoing]:
-    """Try the codes in a message: the first one that exists is checked against every rule."""
+def redeem(ctx: HandlerContext, attempts: list[str], *, meant: bool = True) -> list[Outgoing] | None:
+    """Try the codes in a message: the first one that exists is checked against every rule.
+
+    ``meant``: the message plainly sends a code. A code-like word inside other text (an order
+    number in a complaint) that is no code is left to the other handlers, though counted as a guess.
+    """
     until = cooldown_until(ctx)
     if until is not None:
+        if not meant:
+            return None
         referrals.record_attempt(ctx.session, customer_id=ctx.customer.id, code=attempts[0],
                                  outcome=AttemptOutcome.COOLING_DOWN, now=ctx.now)
         return [Text(ctx.t("referral.cooldown", until=local_time(until, ctx.zone)))]
     code = next((row for text in attempts if (row := referrals.get_code(ctx.session, code=text)) is not None), None)
     if code is None:
-        return _invalid(ctx, attempts[0])
+        answer = _invalid(ctx, attempts[0])
+        return answer if meant else None
     try:
         referral, campaign = create_referral(ctx, code=code)
     except ReferralRefused as refusal:
@@ -117,5 +128,6 @@ def on_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | Non
     """Claim a message only when it holds a code attempt; ordinary text goes on to other handlers."""
     if event.is_group or event.text is None or ctx.customer is None:
         return None
-    attempts = find_code_attempts(event.text, referral_keywords(ctx))
-    return redeem(ctx, attempts) if attempts else None
+    keywords = referral_keywords(ctx)
+    attempts = find_code_attempts(event.text, keywords)
+    return redeem(ctx, attempts, meant=meant_as_code(event.text, keywords)) if attempts else None

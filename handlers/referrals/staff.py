@@ -36,7 +36,10 @@ class Redemption:
 
 
 def find_customer(session: Session, *, ref: str) -> Customer | None:
-    """Find a customer by LINE user ID, personal referral code, one of their coupon codes, or database id."""
+    """Find a customer by LINE user ID, personal referral code or one of their coupon codes.
+
+    Never by a bare number: a receipt or order number typed by mistake must not qualify a stranger.
+    """
     ref = ref.strip()
     if not ref:
         return None
@@ -48,7 +51,7 @@ def find_customer(session: Session, *, ref: str) -> Customer | None:
     reward = rewards.get_by_code(session, code=normalize_coupon(ref))
     if reward is not None:
         return session.get(Customer, reward.customer_id)
-    return session.get(Customer, int(ref)) if ref.isdigit() else None
+    return None
 
 
 def record_purchase(session: Session, *, customer: Customer, now: datetime, source: str) -> Purchase:

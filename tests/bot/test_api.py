@@ -68,8 +68,12 @@ def test_qualify_records_the_purchase_and_rewards_the_referrer(pair, api, servic
     assert again.json()["status"] == "already_qualified" and again.json()["first_purchase"] is False
 
 
-def test_qualify_answers_unknown_and_missing_customers(api, runner):
+def test_qualify_answers_unknown_and_missing_customers(api, runner, pair):
     assert api("POST", "/referrals/qualify", json={"customer": "U" + "f" * 32}).status_code == 404
+    _, ben = pair
+    for number in (str(ben.customer.id), "9" * 20):  # a receipt number typed by mistake names nobody
+        assert api("POST", "/referrals/qualify", json={"customer": number}).status_code == 404
+    assert ben.referral().status == ReferralStatus.JOINED
     assert api("POST", "/referrals/qualify", json={}).status_code == 400
     assert api("POST", "/referrals/qualify", data="not json").status_code == 400
 

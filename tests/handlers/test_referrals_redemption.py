@@ -10,6 +10,7 @@ from sqlalchemy import select
 from handlers.referrals.campaigns import last_day, local_date, local_time
 from handlers.referrals.codes import format_coupon
 from storage.models.referrals import AttemptOutcome, ReferralAttempt, ReferralStatus, RewardKind
+from tests import factories
 from tests.handlers import referral_support as support
 from tests.handlers.referral_support import (
     DEFAULT_CAMPAIGN,
@@ -84,6 +85,34 @@ def test_a_customer_who_followed_long_ago_is_not_new(shop, amy, services, clock)
     clock.advance(days=7, minutes=1)
     assert ben.say_text(amy.code) == refused(services, "not_new", days=7)
     assert ben.referral() is None
+
+
+def test_a_customer_known_before_their_first_follow_is_not_new_after_blocking_and_unblocking(
+        shop, amy, services, clock, live_bot):
+    ben = shop("陳大文")
+    ben.say("你好，請問營業時間？")  # wrote long ago; followed before the bot was there, so no follow was seen
+    clock.advance(days=90)
+    assert live_bot.send(factories.make_unfollow_event(ben.user_id)).status_code == 200
+    ben.follow()  # the first follow the bot sees
+    assert ben.say_text(amy.code) == refused(services, "not_new", days=7)
+    assert ben.referral() is None
+
+
+def test_a_code_typed_in_full_width_is_redeemed(shop, amy, services):
+    ben = shop("陳大文")
+    ben.follow()
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in amy.code)  # a phone keyboard's full-width mode
+    ben.say(f"我的推薦碼是 {full_width}")
+    assert ben.referral() is not None and [r.kind for r in ben.rewards()] == [RewardKind.WELCOME]
+
+
+def test_a_complaint_quoting_an_order_number_is_a_complaint_not_a_wrong_code(shop, services):
+    ben = shop("陳大文")
+    ben.follow()
+    answer = ben.say_text("訂單 A2345678 到現在還沒收到，非常生氣，太誇張了")  # looks like a code, is none
+    assert answer.startswith("陳大文您好，真的非常抱歉")
+    assert outcomes(services, ben) == [AttemptOutcome.INVALID]  # still counted: no free guesses
+    assert ben.say_text("A2345678") == refused(services, "invalid", code="A2345678")  # sent alone: meant
 
 
 def test_a_customer_with_a_purchase_is_not_new(shop, amy, services, runner):
