@@ -21,7 +21,7 @@ from handlers.surveys import EntrySource, invite
 from handlers.surveys.definitions import DefinitionError, load_definition
 from handlers.surveys.engine import SurveyOptions
 from handlers.surveys.reports import build_report, export_rows
-from handlers.surveys.versions import import_definitions
+from handlers.surveys.versions import KindChanged, import_definitions
 from storage import customers, staff, surveys
 from storage.models import Customer, FollowStatus, ResponseState
 
@@ -48,8 +48,11 @@ def import_command(paths: tuple[Path, ...]) -> None:
     if problems:
         raise click.ClickException("nothing was imported:\n" + "\n".join(problems))
     services = _services()
-    with services.db.session_scope() as session:
-        results = import_definitions(session, definitions=definitions, now=services.clock())
+    try:
+        with services.db.session_scope() as session:
+            results = import_definitions(session, definitions=definitions, now=services.clock())
+    except KindChanged as exc:
+        raise click.ClickException(f"nothing was imported:\n{exc}") from None
     for result in results:
         click.echo(f"{result.key}: {result.action} (version {result.version})")
 

@@ -12,7 +12,7 @@ from bot.notifications import queue_notifications, send_queued
 from handlers.context import HandlerContext
 from handlers.replies import Notify, Text
 from handlers.surveys import EntrySource, on_completed, start_survey
-from storage import customers, staff
+from storage import customers, staff, surveys
 from storage.base import utcnow
 from storage.models import Case, CaseSource, ResponseState, StaffRole
 from tests.handlers import surveys_fixtures as fixtures
@@ -219,6 +219,35 @@ def test_a_free_text_answer_that_reads_as_a_formula_is_exported_as_text(chat, po
     with out.open(encoding="utf-8-sig", newline="") as handle:
         [row] = list(csv.DictReader(handle))
     assert row["liked"] == "'" + formula and row["nps"] == "10"  # numbers stay numbers
+
+
+LUNCH = """key: lunch
+title: 午餐
+public: true
+questions:
+  - id: score
+    kind: rating
+    text: 好吃嗎
+"""
+
+
+def test_a_question_cannot_change_its_kind_once_answered(chat, runner, services, tmp_path):
+    path = tmp_path / "lunch.yaml"
+    path.write_text(LUNCH, encoding="utf-8")
+    assert import_file(runner, path).exit_code == 0
+    path.write_text(LUNCH.replace("kind: rating", "kind: nps"), encoding="utf-8")
+    assert import_file(runner, path).exit_code == 0  # nobody answered yet: edited in place
+    chat.say("問卷")
+    chat.tap("5")  # a 0-10 answer now
+    path.write_text(LUNCH, encoding="utf-8")  # back to 1-5 under the same id
+    result = import_file(runner, path)
+    assert result.exit_code == 1
+    assert "question 'score' was a nps question in version 1, which has answers" in result.output
+    with services.db.session_scope() as session:
+        survey = surveys.get_by_key(session, key="lunch")
+        assert [v.number for v in surveys.list_versions(session, survey_id=survey.id)] == [1]  # nothing imported
+    path.write_text(LUNCH.replace("id: score", "id: taste"), encoding="utf-8")
+    assert "new version (version 2)" in import_file(runner, path).output
 
 
 def recovery_hook(ctx, customer, response, answers):
