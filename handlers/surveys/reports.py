@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from handlers.surveys.questions import Question, QuestionKind, SurveyDefinition, localized
 from handlers.surveys.textstats import top_keywords
 from storage import surveys
-from storage.models import Customer, ResponseState, SurveyAnswer
+from storage.models import Customer, ResponseState, SurveyAnswer, SurveyResponse
 
 PROMOTERS, PASSIVES = range(9, 11), range(7, 9)
 
@@ -78,6 +78,13 @@ def _question_report(question: Question, answers: list[SurveyAnswer], negative_b
     return report
 
 
+def _latest_per_customer(responses: Sequence[SurveyResponse], answers: Sequence[SurveyAnswer]) -> list[SurveyAnswer]:
+    """Each customer's last answer to each question: one who cancels and starts again is one voice."""
+    customer_of = {response.id: response.customer_id for response in responses}
+    latest = {(customer_of[answer.response_id], answer.question_id): answer for answer in answers}  # ids ascend
+    return sorted(latest.values(), key=lambda answer: answer.id)
+
+
 def build_report(session: Session, *, key: str, negative_below: float = 0.5) -> dict[str, Any] | None:
     """Every figure of the report as plain data (None for an unknown survey)."""
     survey = surveys.get_by_key(session, key=key)
@@ -86,7 +93,7 @@ def build_report(session: Session, *, key: str, negative_below: float = 0.5) -> 
     versions = surveys.list_versions(session, survey_id=survey.id)
     definitions = [SurveyDefinition.from_json(v.definition) for v in versions]
     responses = [response for response, _ in surveys.list_responses(session, survey_id=survey.id)]
-    answers = surveys.list_survey_answers(session, survey_id=survey.id)
+    answers = _latest_per_customer(responses, surveys.list_survey_answers(session, survey_id=survey.id))
     completed = [r for r in responses if r.state == ResponseState.COMPLETED]
     durations = [(r.completed_at - r.started_at).total_seconds() for r in completed]
     by_question: dict[str, list[SurveyAnswer]] = defaultdict(list)

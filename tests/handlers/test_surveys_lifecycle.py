@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import timedelta
 
 import pytest
@@ -219,6 +220,20 @@ def test_a_free_text_answer_that_reads_as_a_formula_is_exported_as_text(chat, po
     with out.open(encoding="utf-8-sig", newline="") as handle:
         [row] = list(csv.DictReader(handle))
     assert row["liked"] == "'" + formula and row["nps"] == "10"  # numbers stay numbers
+
+
+def test_a_customer_who_cancels_and_starts_again_counts_once_in_the_report(chat, post_purchase, runner, texts):
+    chat.say("問卷")
+    chat.tap("0")
+    chat.say("取消")
+    chat.say("問卷")
+    for label in ("10", "5", "親友推薦"):
+        chat.tap(label)
+    chat.tap(texts("survey.button.skip"))
+    report = json.loads(runner.invoke(args=["surveys", "report", "post_purchase", "--format", "json"]).output)
+    nps = report["questions"][0]
+    assert (nps["answered"], nps["promoters"], nps["detractors"], nps["nps"]) == (1, 1, 0, 100.0)
+    assert (report["starts"], report["completions"]) == (2, 1)  # the conversations themselves all count
 
 
 LUNCH = """key: lunch
