@@ -40,8 +40,9 @@ class Parsed:
 
 
 def normalize(text: str) -> str:
-    """Fold full-width forms to half-width (５ → 5), drop spaces and trailing punctuation, ignore case."""
-    folded = unicodedata.normalize("NFKC", text).replace("\ufe0f", "")
+    """Fold full-width forms to half-width (５ → 5) and keycap emoji to digits (9️⃣ → 9, 🔟 → 10),
+    drop spaces and trailing punctuation, ignore case."""
+    folded = unicodedata.normalize("NFKC", text).replace("\ufe0f", "").replace("\u20e3", "").replace("🔟", "10")
     return re.sub(r"\s+", "", folded).rstrip(TRAILING).casefold()
 
 

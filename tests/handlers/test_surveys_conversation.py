@@ -51,7 +51,7 @@ def test_survey_completed_with_buttons_answers_every_tap_with_its_own_reply_toke
 def test_typed_answers_in_full_width_and_with_units_are_understood(chat, post_purchase, texts):
     chat.say("意見回饋")
     assert text_of(chat.say("９分")[0]) == texts.question(post_purchase, "csat", 2)
-    assert text_of(chat.say("５")[0]) == texts.question(post_purchase, "channel", 3)
+    assert text_of(chat.say("5️⃣")[0]) == texts.question(post_purchase, "channel", 3)  # a keycap emoji
     assert text_of(chat.say("２")[0]) == texts.question(post_purchase, "liked", 4)
     [thanks] = chat.say("店員很親切，服務很好，下次還會再來！")
     assert text_of(thanks) == post_purchase.thanks["zh-TW"]
