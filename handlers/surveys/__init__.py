@@ -78,8 +78,9 @@ def on_unclaimed_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgo
 
 def after_message(ctx: HandlerContext, event: InboundEvent, answer: list[Outgoing]) -> list[Outgoing]:
     """Another feature answered mid-survey: put the open question (and its buttons) back at the bottom."""
-    # five messages fill one reply; a sixth would cost a push
-    if not _customer_chat(ctx, event) or shows_survey_buttons(answer) or len(answer) >= 5:
+    # five messages fill one reply; a sixth would cost a push (pushes to others, staff cards, do not count)
+    replies = [item for item in answer if not isinstance(item, Notify)]
+    if not _customer_chat(ctx, event) or shows_survey_buttons(answer) or len(replies) >= 5:
         return []
     return engine.reminder(ctx) or []
 

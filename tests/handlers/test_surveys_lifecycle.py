@@ -188,9 +188,14 @@ def test_invite_all_leaves_out_enrolled_staff_unless_named(chat, post_purchase, 
 
 
 def test_a_complaint_with_digits_during_a_score_question_opens_a_case(chat, post_purchase, services):
+    with services.db.session_scope() as session:  # no staff group: each of them gets the case card by push
+        for n in range(5):
+            staff.create_member(session, name=f"店員{n}", role=StaffRole.STAFF, line_user_id="U" + f"{n}" * 32,
+                                now=services.clock())
     chat.say("問卷")
     complaint = "等了40分鐘餐點還沒來，服務態度很差，非常失望"
-    chat.say(complaint)  # not a failed score: the numbers are part of something else
+    answer = chat.say(complaint)  # not a failed score: the numbers are part of something else
+    assert len(answer) == 2 and len(buttons(answer[-1])) == 12  # the apology, then the question again
     with services.db.session_scope() as session:
         [case] = session.scalars(select(Case)).all()
         assert case.excerpt.startswith("等了40分鐘")
