@@ -111,11 +111,16 @@ def export(path: Path) -> None:
     click.echo(f"wrote {count} referral(s) to {path}")
 
 
+def _redeemed_when(reward: Reward, zone: ZoneInfo) -> str:
+    """When a coupon was redeemed, as staff at the till read it: date and time in the shop's zone."""
+    return f"{local_date(reward.redeemed_at, zone)} {local_time(reward.redeemed_at, zone)}"
+
+
 def _refusal_message(error: RewardRefused, code: str, zone: ZoneInfo) -> str:
     reward = error.reward
     if error.reason == RedeemRefusal.ALREADY_REDEEMED:
-        when = f"{local_date(reward.redeemed_at, zone)} {local_time(reward.redeemed_at, zone)}"
-        return f"coupon {format_coupon(reward.code)} was already redeemed on {when} by {reward.redeemed_by}"
+        return (f"coupon {format_coupon(reward.code)} was already redeemed on {_redeemed_when(reward, zone)} "
+                f"by {reward.redeemed_by}")
     if error.reason == RedeemRefusal.EXPIRED:
         return f"coupon {format_coupon(reward.code)} expired after {last_day(reward.expires_at, zone)}"
     return f"no coupon {code!r}"
@@ -148,8 +153,7 @@ def _coupon_line(reward: Reward, zone: ZoneInfo, now: datetime) -> str:
         expired = reward.redeemed_at is None and reward.expires_at <= now
         line += f"  {'expired after' if expired else 'last day'} {last_day(reward.expires_at, zone)}"
     if reward.redeemed_at is not None:
-        when = f"{local_date(reward.redeemed_at, zone)} {local_time(reward.redeemed_at, zone)}"
-        line += f"  redeemed {when} by {reward.redeemed_by}"  # as the refusal of a second redemption says it
+        line += f"  redeemed {_redeemed_when(reward, zone)} by {reward.redeemed_by}"
     return line
 
 
