@@ -54,6 +54,18 @@ def _secret(value: str | None) -> Secret | None:
     return Secret(value) if value else None
 
 
+def _database_url(raw: str) -> str:
+    """A SQLAlchemy URL on the driver we install: hosts (Heroku, Render, Railway) hand out ``postgres://``.
+
+    SQLAlchemy 2 no longer reads ``postgres://``, and reads ``postgresql://`` as psycopg2, which is not
+    installed; both mean psycopg 3 here. A URL naming its driver is left as it is.
+    """
+    scheme, sep, rest = raw.partition("://")
+    if sep and scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg://{rest}"
+    return raw
+
+
 # Tuning knobs read from KOUBEI_<NAME> (upper-cased field name), with their types.
 TUNABLE = {
     "line_timeout_seconds": float,
@@ -130,7 +142,7 @@ class Settings:
             secret_key=_secret(env.get("SECRET_KEY")),
             api_key=_secret(env.get("KOUBEI_API_KEY")),
             instance_path=instance,
-            database_url=env.get("DATABASE_URL") or "",
+            database_url=_database_url(env.get("DATABASE_URL") or ""),
             redis_url=env.get("REDIS_URL") or None,
             catalogue_path=Path(env.get("KOUBEI_CATALOGUE") or DEFAULT_CATALOGUE),
             model_cache_path=Path(env["KOUBEI_MODEL_CACHE"]) if env.get("KOUBEI_MODEL_CACHE") else None,
@@ -178,6 +190,12 @@ class Settings:
             raise ConfigError(
                 "Missing required environment variable(s): " + ", ".join(missing)
                 + ". Set them, or set KOUBEI_ENV=development to use the local LINE emulator."
+            )
+        if not self.database_url.startswith(("sqlite:", "postgresql+psycopg:")):
+            scheme = self.database_url.partition(":")[0]
+            raise ConfigError(
+                f"DATABASE_URL must be a SQLite or PostgreSQL URL (sqlite:///path or postgresql://user@host/db), "
+                f"got one starting {scheme!r}."
             )
         longest_call = sum(call_timeouts(self.line_timeout_seconds))
         if self.delivery_lease_seconds <= longest_call:

@@ -32,6 +32,21 @@ def test_environment_values_are_read():
     settings.validate()
 
 
+@pytest.mark.parametrize("given", ["postgres://u:p@db.example:5432/shop", "postgresql://u:p@db.example:5432/shop"])
+def test_a_hosts_postgres_url_is_read_with_the_installed_driver(given):
+    """Heroku-style hosts hand out postgres://, which SQLAlchemy 2 refuses; postgresql:// means psycopg2."""
+    settings = Settings.from_env({"DATABASE_URL": given})
+    assert settings.database_url == "postgresql+psycopg://u:p@db.example:5432/shop"
+    assert Settings.from_env({"DATABASE_URL": "postgresql+psycopg://db/k"}).database_url == "postgresql+psycopg://db/k"
+
+
+def test_a_database_koubei_cannot_use_is_refused_at_start():
+    settings = Settings.from_env({"DATABASE_URL": "mysql://root@db/shop", "LINE_CHANNEL_SECRET": "s",
+                                  "LINE_CHANNEL_ACCESS_TOKEN": "t", "SECRET_KEY": "k"})
+    with pytest.raises(ConfigError, match="DATABASE_URL must be a SQLite or PostgreSQL URL.*'mysql'"):
+        settings.validate()
+
+
 def test_production_start_names_every_missing_variable():
     with pytest.raises(ConfigError) as error:
         Settings.from_env({"LINE_CHANNEL_ACCESS_TOKEN": "t"}).validate()
