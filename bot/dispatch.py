@@ -93,8 +93,8 @@ def _claim(services: Services, event_id: int) -> _Claim | None:
     now = services.clock()
     settings = services.settings
     lease_until = now + timedelta(seconds=settings.event_lease_seconds)
-    with services.db.read_scope() as session:
-        if not events.has_work(session, event_id=event_id, now=now):
+    with services.db.driver_read() as tx:
+        if not events.has_work(tx, event_id=event_id, now=now):
             return None
     # immediate mode (tests) runs a task inside the request that queued it: that request's event only
     limit = 1 if settings.huey_immediate else settings.event_batch_size

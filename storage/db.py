@@ -127,6 +127,24 @@ class Database:
             dbapi_connection.close()
 
     @contextmanager
+    def driver_read(self) -> Iterator[DriverTransaction]:
+        """A read straight on the driver's connection: no lock, no ORM; whatever it began is rolled back.
+
+        For the worker's check whether a task still has work, which most tasks end at once a
+        backlog is drained (a Session costs several times the query there).
+        """
+        dbapi_connection = self.engine.raw_connection()
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                yield DriverTransaction(cursor, dbapi_connection.driver_connection, self.engine.dialect)
+            finally:
+                cursor.close()
+                dbapi_connection.rollback()
+        finally:
+            dbapi_connection.close()
+
+    @contextmanager
     def read_scope(self) -> Iterator[Session]:
         """A consistent read that never waits for writers (SQLite WAL: no write lock); nothing is kept."""
         session = self._read_sessionmaker()

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select, update
+from sqlalchemy import Row, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
@@ -151,17 +151,23 @@ def waiting_after(session: Session, *, senders: Iterable[str]) -> int | None:
     ).scalar()
 
 
-def has_work(session: Session, *, event_id: int, now: datetime) -> bool:
+@functools.cache
+def _has_work(dialect: Dialect) -> DriverStatement:
+    table = WebhookEvent.__table__
+    own = exists().where(table.c.id == bindparam("event_id"), _claimable(table, bindparam("now")))
+    waiting = exists().where(table.c.status == EventStatus.RECEIVED)
+    return DriverStatement(select(own | waiting), dialect, ["event_id", "now"])
+
+
+def has_work(tx: DriverTransaction, *, event_id: int, now: datetime) -> bool:
     """Whether claim_batch would take anything, read without the write lock.
 
     Once a backlog is drained, the tasks of events that batches took find their work done; this
-    keeps them from queueing for the write lock only to learn that.
+    keeps them from queueing for the write lock only to learn that. On the driver's cursor: it
+    runs for every task.
     """
-    table = WebhookEvent.__table__
-    own = select(table.c.id).where(table.c.id == event_id, _claimable(table, now))
-    waiting = select(table.c.id).where(table.c.status == EventStatus.RECEIVED).limit(1)
-    connection = session.connection()
-    return connection.execute(own).first() is not None or connection.execute(waiting).first() is not None
+    [(found,)] = _has_work(tx.dialect).execute(tx.cursor, [{"event_id": event_id, "now": now}])
+    return bool(found)
 
 
 def _leased(table, event_ids: Iterable[int], lease_until: datetime):

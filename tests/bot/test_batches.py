@@ -173,3 +173,24 @@ def test_events_of_a_sender_with_one_at_a_live_worker_are_not_claimed(live_bot, 
         taken = events.claim_batch(session, event_id=ids[1], now=later_now,
                                    lease_until=later_now + timedelta(seconds=60), limit=3)
     assert [row.id for row in taken] == [ids[0], ids[1]]
+
+
+def test_a_task_sees_work_only_where_a_claim_would_take_some(live_bot, services, emulator):
+    """The lock-free check a task makes first: its own event claimable, or any event still waiting."""
+    ids, _ = _backlog(live_bot, services, emulator, ["你好"] * 2)
+    now = utcnow()
+
+    def has_work(event_id: int, at=now) -> bool:
+        with services.db.driver_read() as tx:
+            return events.has_work(tx, event_id=event_id, now=at)
+
+    assert has_work(ids[0]) and has_work(10_000)  # waiting events: any task may take them
+    lease_until = now + timedelta(seconds=60)
+    with services.db.session_scope() as session:
+        claimed = events.claim_batch(session, event_id=ids[0], now=now, lease_until=lease_until, limit=2)
+    assert [row.id for row in claimed] == ids
+    assert not has_work(ids[0]) and not has_work(ids[1])  # leased to a live worker, nothing waiting
+    assert has_work(ids[1], at=lease_until + timedelta(seconds=1))  # that worker died: its lease ran out
+    with services.db.session_scope() as session:
+        events.mark_done(session, event_ids=set(ids), now=now)
+    assert not has_work(ids[0], at=lease_until + timedelta(seconds=1))
