@@ -20,7 +20,7 @@ from linebot.v3.messaging import (
 )
 
 from bot import postback as postback_codec
-from handlers.replies import Button, Card, Message, Text
+from handlers.replies import Button, Card, Message, Text, line_length
 
 MAX_MESSAGES_PER_CALL = 5
 MAX_QUICK_REPLIES = 13
@@ -43,8 +43,8 @@ def _action(button: Button):
 
 
 def _text(message: Text) -> TextMessage:
-    if len(message.text) > MAX_TEXT_LENGTH:
-        raise RenderError(f"text of {len(message.text)} characters exceeds {MAX_TEXT_LENGTH}")
+    if line_length(message.text) > MAX_TEXT_LENGTH:  # LINE counts UTF-16 code units: an emoji is two
+        raise RenderError(f"text of {line_length(message.text)} characters exceeds {MAX_TEXT_LENGTH}")
     if len(message.quick_replies) > MAX_QUICK_REPLIES:
         raise RenderError(f"{len(message.quick_replies)} quick replies exceed {MAX_QUICK_REPLIES}")
     quick = None

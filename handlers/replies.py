@@ -58,3 +58,20 @@ class Notify:
 
 
 Outgoing = Message | Notify
+
+
+def line_length(text: str) -> int:
+    """A text's length as LINE counts it against its limits: UTF-16 code units (an emoji counts 2)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def clip_to_line_length(text: str, limit: int) -> str:
+    """The longest start of ``text`` within ``limit`` UTF-16 code units, never half an emoji."""
+    if line_length(text) <= limit:
+        return text
+    units = 0
+    for index, char in enumerate(text):
+        units += 2 if ord(char) > 0xFFFF else 1
+        if units > limit:
+            return text[:index]
+    return text

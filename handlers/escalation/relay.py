@@ -6,14 +6,14 @@ from handlers.context import HandlerContext
 from handlers.escalation import cards
 from handlers.events import InboundEvent
 from handlers.menu import asks_for_menu, menu_buttons
-from handlers.replies import Notify, Outgoing, Text
+from handlers.replies import Notify, Outgoing, Text, clip_to_line_length
 from handlers.staff import get_actor
 from storage import cases, customers
 from storage.models import CaseMessageKind, CaseStatus, Customer
 
 RELAY_PRIORITY = 20
 STAFF_CHAT_PRIORITY = 70  # after surveys, keywords and codes (which staff may use too), before complaints
-MAX_RELAYED = 4900  # LINE's 5,000-character limit, less the catalogue's wrapper
+MAX_RELAYED = 4900  # LINE's 5,000-character limit (UTF-16 code units), less the catalogue's wrapper
 
 
 def cancel_words(ctx: HandlerContext) -> set[str]:
@@ -49,7 +49,8 @@ def on_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | Non
     cases.add_message(ctx.session, case=case, kind=CaseMessageKind.STAFF, text=event.text, now=ctx.now,
                       staff_id=actor.id, event_id=event.id)
     cases.mark_first_response(ctx.session, case_id=case.id, now=ctx.now)
-    shop = ctx.catalogue.text("case.reply_to_customer", customer.language, text=event.text[:MAX_RELAYED])
+    shop = ctx.catalogue.text("case.reply_to_customer", customer.language,
+                              text=clip_to_line_length(event.text, MAX_RELAYED))
     return [Text(ctx.t("case.reply_sent", number=case.id, name=cards.customer_name(ctx.t, customer))),
             Notify(to=customer.line_user_id, messages=(Text(shop),), customer_id=customer.id)]
 

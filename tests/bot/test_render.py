@@ -27,3 +27,9 @@ def test_a_message_over_lines_limits_is_refused_every_time():
     for _ in range(2):
         with pytest.raises(render.RenderError):
             render.render(too_long)
+
+
+def test_text_length_is_counted_as_line_counts_it_in_utf16_code_units():
+    render.render(Text("字" * render.MAX_TEXT_LENGTH))
+    with pytest.raises(render.RenderError):  # 2,501 emoji are 5,002 code units: LINE refuses them
+        render.render(Text("🙏" * (render.MAX_TEXT_LENGTH // 2 + 1)))

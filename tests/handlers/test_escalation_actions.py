@@ -146,3 +146,15 @@ def test_only_the_claimer_or_a_manager_may_resolve(services, runner, emulator, c
     manager.tap(card, t("case.button.resolve"), group=staff_group)
     assert staff_group.inbox()[0]["text"].startswith(t("case.resolved", number=case.id, name="林店長"))
     assert all_cases(services)[0].status == CaseStatus.RESOLVED
+
+
+def test_a_long_reply_full_of_emoji_still_reaches_the_customer(services, emulator, customer, staff_group, clerk, t):
+    # LINE counts a text's 5,000 characters in UTF-16 code units: each emoji is two
+    card = new_case_card(customer, staff_group)
+    clerk.tap(card, t("case.button.reply"), group=staff_group)
+    clerk.inbox()
+    answer = "非常抱歉🙏" * 1200
+    clerk.say(answer)
+    [relayed] = customer.texts()
+    assert answer.startswith(relayed) and len(relayed.encode("utf-16-le")) // 2 <= 5000
+    assert {c["status"] for c in emulator.calls("/v2/bot/message/push")} == {200}
