@@ -95,7 +95,7 @@ def healthz():
     report: dict = {"database": "ok", "queue": "ok"}
     status = 200
     try:
-        with services.db.session_scope() as session:
+        with services.db.read_scope() as session:  # counts only: never queue behind writers for the write lock
             report["events"] = events.count_by_status(session)
             report["outbox"] = outbox.count_by_status(session)
     except SQLAlchemyError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 import requests
@@ -114,3 +115,14 @@ def test_healthz_reports_database_and_queue(live_bot, services, emulator, custom
     assert report["database"] == "ok" and report["queue"] == "ok" and report["status"] == "ok"
     assert report["events"] == {"done": 1}
     assert report["outbox"] == {"sent": 1}
+
+
+def test_healthz_answers_while_a_worker_holds_the_write_lock(live_bot, services, emulator, customer_id):
+    live_bot.send(factories.make_text_event(customer_id, "hi", reply_token=emulator.issue_reply_token(customer_id)))
+    with services.db.session_scope() as session:  # a worker's write transaction, still open
+        session.execute(select(func.count()).select_from(WebhookEvent))
+        started = time.monotonic()
+        response = requests.get(f"{live_bot.url}/healthz", timeout=20)
+        waited = time.monotonic() - started
+    assert response.status_code == 200 and response.json()["events"] == {"done": 1}
+    assert waited < 2, f"healthz waited {waited:.1f} s for the write lock"
