@@ -55,21 +55,25 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 def make_engine(url: str, *, echo: bool = False, lock: write_lock.WriteLock | None = None) -> Engine:
-    """Create an engine with the settings each backend needs; SQLite writers take ``lock`` first."""
+    """Create an engine with the settings each backend needs; SQLite writers take ``lock`` first.
+
+    Its errors leave the statement's parameters out: they hold reply tokens and what customers wrote,
+    and a failed transaction's error goes to the log.
+    """
     if url.startswith("sqlite"):
         path = _sqlite_file(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 15,
-                                          "isolation_level": None},
+            url, echo=echo, hide_parameters=True, connect_args={"check_same_thread": False, "timeout": 15,
+                                                                "isolation_level": None},
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         if lock is not None:  # registered first: queue for the file lock, then BEGIN IMMEDIATE
             write_lock.attach(engine, lock, _is_read_only)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
 class Database:
