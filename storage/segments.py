@@ -16,7 +16,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Grouping
 
 from storage.models import (
+    BatchStatus,
+    Broadcast,
+    BroadcastBatch,
     BroadcastRecipient,
+    BroadcastStatus,
     Customer,
     CustomerTag,
     FollowStatus,
@@ -151,6 +155,19 @@ def targeted(criteria: Criteria) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def _queued(version_id: int) -> ColumnElement[bool]:
+    """In another broadcast of this version that has not reached them yet but still may (sending, or
+    stopped or partly failed and waiting for a resume): their invitation is recorded only once LINE has it."""
+    batch = and_(BroadcastBatch.broadcast_id == BroadcastRecipient.broadcast_id,
+                 BroadcastBatch.number == BroadcastRecipient.batch_number)
+    waiting = (select(BroadcastRecipient.customer_id)
+               .join(BroadcastBatch, batch).join(Broadcast, Broadcast.id == BroadcastRecipient.broadcast_id)
+               .where(Broadcast.version_id == version_id,
+                      Broadcast.status.in_((BroadcastStatus.SENDING, BroadcastStatus.STOPPED, BroadcastStatus.PARTIAL)),
+                      BroadcastBatch.status.in_((BatchStatus.PENDING, BatchStatus.SENDING, BatchStatus.FAILED))))
+    return Customer.id.in_(waiting)
+
+
 def exclusions(rules: Rules) -> list[tuple[Exclusion, ColumnElement[bool]]]:
     """Each always-on rule as a condition that excludes, in the order they are reported."""
     responses = select(SurveyResponse.customer_id)
@@ -161,8 +178,8 @@ def exclusions(rules: Rules) -> list[tuple[Exclusion, ColumnElement[bool]]]:
         (Exclusion.OPEN_CASE, Customer.id.in_(select(Case.customer_id).where(Case.status != CaseStatus.RESOLVED))),
         (Exclusion.ALREADY_ANSWERED, Customer.id.in_(responses.where(
             SurveyResponse.version_id == rules.version_id, SurveyResponse.state == ResponseState.COMPLETED))),
-        (Exclusion.ALREADY_INVITED, Customer.id.in_(select(SurveyInvitation.customer_id).where(
-            SurveyInvitation.version_id == rules.version_id))),
+        (Exclusion.ALREADY_INVITED, or_(Customer.id.in_(select(SurveyInvitation.customer_id).where(
+            SurveyInvitation.version_id == rules.version_id)), _queued(rules.version_id))),
         (Exclusion.IN_PROGRESS, Customer.id.in_(responses.where(
             SurveyResponse.state == ResponseState.ASKING, SurveyResponse.expires_at > rules.now))),
         (Exclusion.TOO_SOON, _surveyed_since(rules.now - rules.min_interval)),

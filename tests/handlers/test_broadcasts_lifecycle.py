@@ -92,6 +92,30 @@ def test_a_second_broadcast_does_not_invite_the_same_people_again(runner, servic
     assert len(multicasts(emulator)) == 1
 
 
+def test_two_broadcasts_due_at_once_invite_each_person_once(app, runner, services, emulator, survey):
+    seed(services, 3)
+    assert send(runner, "all", "--at", "+30m").exit_code == 0
+    assert send(runner, "all", "--at", "+30m").exit_code == 0  # a colleague schedules the same send
+    run_scheduler(app, services, utcnow() + timedelta(minutes=31))
+    reached = [user for call in multicasts(emulator) if call["status"] == 200 for user in call["requestBody"]["to"]]
+    assert len(reached) == len(set(reached)) == 3
+    second = json.loads(runner.invoke(args=["broadcast", "status", "2", "--format", "json"]).output)
+    assert (second["recipients"], second["excluded"]) == (0, {"already_invited": 3})
+
+
+def test_a_broadcast_waiting_for_a_resume_keeps_its_recipients(runner, services, emulator, survey):
+    seed(services, 3)
+    emulator.set_quota(monthly_limit=0)
+    send(runner, "all")
+    assert "Status: stopped" in runner.invoke(args=["broadcast", "status", "1"]).output
+    emulator.set_quota(monthly_limit=None)
+    again = send(runner, "all")  # nobody has had the invitation yet, but broadcast 1 will send it on resume
+    assert "already invited to this version" in again.output and "nobody to invite" in again.output
+    assert runner.invoke(args=["broadcast", "resume", "1"]).exit_code == 0
+    reached = [user for call in multicasts(emulator) if call["status"] == 200 for user in call["requestBody"]["to"]]
+    assert len(reached) == len(set(reached)) == 3
+
+
 def test_scheduled_broadcast_is_sent_by_the_periodic_job_when_due(app, runner, services, emulator, survey):
     seed(services, 3)
     result = send(runner, "all", "--at", "+30m")
