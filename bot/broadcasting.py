@@ -105,7 +105,17 @@ class _Sender:
                 broadcasts.mark_batch_failed(session, batch_id=batch_id, error="outcome unknown and the retry "
                                              "key has expired (24 h); not sent again to avoid duplicates")
                 return None
+            if not batch.maybe_delivered:
+                # LINE never had this batch, so its list may still change: the snapshot may be days old (a
+                # resume), and whoever unfollowed, opted out or was invited meanwhile must not get it now
+                broadcasts.drop_unreachable(session, broadcast_id=self.broadcast_id, batch_id=batch.id,
+                                            number=batch.number, version_id=self.version_id)
             to = broadcasts.list_batch_recipients(session, broadcast_id=self.broadcast_id, number=batch.number)
+            if not to:
+                broadcasts.mark_batch_sent(session, broadcast_id=self.broadcast_id, batch_id=batch.id,
+                                           number=batch.number, version_id=self.version_id, now=now,
+                                           request_id=None, summary="")
+                return None
             return _Batch(batch.id, batch.number, batch.language, batch.retry_key, to)
 
     def send_batch(self, batch_id: int) -> None:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, func, literal, or_, select, update
+from sqlalchemy import Row, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from storage.models import (
     EntrySource,
     SurveyInvitation,
 )
+from storage.segments import no_longer_reachable
 
 OPEN_BATCHES = (BatchStatus.PENDING, BatchStatus.SENDING)
 
@@ -138,6 +139,20 @@ def claim_batch(session: Session, *, batch_id: int, now: datetime) -> Row | None
         .returning(BroadcastBatch.id, BroadcastBatch.number, BroadcastBatch.language, BroadcastBatch.retry_key,
                    BroadcastBatch.maybe_delivered, BroadcastBatch.first_attempt_at)
         .execution_options(synchronize_session=False)).one_or_none()
+
+
+def drop_unreachable(session: Session, *, broadcast_id: int, batch_id: int, number: int, version_id: int) -> int:
+    """Take out of a batch LINE has never had the recipients who may no longer get it; return how many."""
+    members = (BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.batch_number == number)
+    gone = select(Customer.id).where(no_longer_reachable(version_id))
+    dropped = session.execute(delete(BroadcastRecipient).where(*members, BroadcastRecipient.customer_id.in_(gone))
+                              .execution_options(synchronize_session=False)).rowcount
+    if dropped:
+        session.execute(update(BroadcastBatch).where(BroadcastBatch.id == batch_id)
+                        .values(size=BroadcastBatch.size - dropped).execution_options(synchronize_session=False))
+        session.execute(update(Broadcast).where(Broadcast.id == broadcast_id)
+                        .values(recipients=Broadcast.recipients - dropped).execution_options(synchronize_session=False))
+    return dropped
 
 
 def list_batch_recipients(session: Session, *, broadcast_id: int, number: int) -> list[str]:

@@ -188,6 +188,18 @@ def exclusions(rules: Rules) -> list[tuple[Exclusion, ColumnElement[bool]]]:
             if not (reason == Exclusion.OPEN_CASE and rules.include_open_cases)]
 
 
+def no_longer_reachable(version_id: int) -> ColumnElement[bool]:
+    """Who must not get a snapshotted invitation after all (checked again before each batch's first call,
+    which may come days after the snapshot when a send waits for a resume): unfollowed, now staff, opted out,
+    or invited to or finished this version by another path meanwhile."""
+    return or_(Customer.follow_status == FollowStatus.UNFOLLOWED,
+               Customer.line_user_id.in_(active_staff_line_ids()),
+               Customer.id.in_(select(SurveyOptOut.customer_id)),
+               Customer.id.in_(select(SurveyInvitation.customer_id).where(SurveyInvitation.version_id == version_id)),
+               Customer.id.in_(select(SurveyResponse.customer_id).where(
+                   SurveyResponse.version_id == version_id, SurveyResponse.state == ResponseState.COMPLETED)))
+
+
 def language_group(language_of: Mapping[str, str], default: str) -> ColumnElement[str]:
     """Each customer's catalogue language, from the mapping of their LINE language (unlisted: default)."""
     whens = [(Customer.language == raw, literal(group)) for raw, group in sorted(language_of.items())

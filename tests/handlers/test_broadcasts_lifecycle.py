@@ -116,6 +116,25 @@ def test_a_broadcast_waiting_for_a_resume_keeps_its_recipients(runner, services,
     assert len(reached) == len(set(reached)) == 3
 
 
+def test_who_opts_out_while_a_send_waits_for_its_resume_gets_nothing(chat, post_purchase, runner, emulator,
+                                                                     services):
+    chat.say("哈囉")
+    seed(services, 2)
+    emulator.set_quota(monthly_limit=0)
+    send(runner, "all")
+    assert "Status: stopped" in runner.invoke(args=["broadcast", "status", "1"]).output
+    chat.say("不要問卷")  # days before the limit is raised
+    chat.inbox()
+    emulator.set_quota(monthly_limit=None)
+    assert runner.invoke(args=["broadcast", "resume", "1"]).exit_code == 0
+    assert chat.inbox() == []
+    reached = [user for call in multicasts(emulator) if call["status"] == 200 for user in call["requestBody"]["to"]]
+    assert len(reached) == 2 and chat.user_id not in reached
+    report = json.loads(runner.invoke(args=["broadcast", "status", "1", "--format", "json"]).output)
+    assert (report["status"], report["recipients"], report["sent"]) == ("sent", 2, 2)
+    assert support.invitations(services) == 2
+
+
 def test_scheduled_broadcast_is_sent_by_the_periodic_job_when_due(app, runner, services, emulator, survey):
     seed(services, 3)
     result = send(runner, "all", "--at", "+30m")
