@@ -8,7 +8,14 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from storage.models import BroadcastRecipient, ResponseState, SurveyInvitation, SurveyResponse
+from storage.models import (
+    BatchStatus,
+    BroadcastBatch,
+    BroadcastRecipient,
+    ResponseState,
+    SurveyInvitation,
+    SurveyResponse,
+)
 
 
 def _by(customer, condition):
@@ -23,7 +30,11 @@ def response_counts(session: Session, *, broadcast_id: int, version_id: int,
     completed = SurveyResponse.state == ResponseState.COMPLETED
     columns = [func.count(func.distinct(customer)), _by(customer, completed)]
     columns += [_by(customer, and_(completed, SurveyResponse.completed_at <= moment)) for moment in moments]
+    # only recipients whose batch LINE accepted: a cancelled or failed batch's people may be invited by another send
     query = (select(*columns).select_from(BroadcastRecipient)
+             .join(BroadcastBatch, and_(BroadcastBatch.broadcast_id == BroadcastRecipient.broadcast_id,
+                                        BroadcastBatch.number == BroadcastRecipient.batch_number,
+                                        BroadcastBatch.status == BatchStatus.SENT))
              .join(SurveyInvitation, and_(SurveyInvitation.customer_id == BroadcastRecipient.customer_id,
                                           SurveyInvitation.version_id == version_id))
              .join(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)

@@ -135,6 +135,23 @@ def test_who_opts_out_while_a_send_waits_for_its_resume_gets_nothing(chat, post_
     assert support.invitations(services) == 2
 
 
+def test_a_broadcast_counts_only_the_answers_to_its_own_invitations(chat, post_purchase, texts, runner, emulator,
+                                                                     services):
+    chat.say("哈囉")
+    emulator.set_quota(monthly_limit=0)
+    send(runner, "all")
+    assert runner.invoke(args=["broadcast", "cancel", "1"]).exit_code == 0  # stopped, never sent, then given up
+    emulator.set_quota(monthly_limit=None)
+    chat.inbox()
+    assert send(runner, "all").exit_code == 0  # broadcast 2 reaches the same customer
+    [card] = chat.inbox()
+    chat.tap(texts("survey.button.start"), card)
+    first = json.loads(runner.invoke(args=["broadcast", "status", "1", "--format", "json"]).output)
+    second = json.loads(runner.invoke(args=["broadcast", "status", "2", "--format", "json"]).output)
+    assert (first["sent"], first["starts"]) == (0, 0)
+    assert (second["sent"], second["starts"]) == (1, 1)
+
+
 def test_scheduled_broadcast_is_sent_by_the_periodic_job_when_due(app, runner, services, emulator, survey):
     seed(services, 3)
     result = send(runner, "all", "--at", "+30m")
