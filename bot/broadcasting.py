@@ -164,16 +164,17 @@ class _Sender:
                 log.error("broadcast %s stopped: LINE's monthly message limit", self.broadcast_id)
                 self.halt.set()
                 return None
+            uncertain = result.outcome == Outcome.RETRY and (result.status is None or result.status >= 500)
             if result.outcome == Outcome.RETRY and tries < self.options.max_attempts:
                 delay = backoff_seconds(tries, self.options.retry_base_seconds)
-                broadcasts.mark_batch_retry(session, batch_id=batch.id, error=error,
-                                            uncertain=result.status is None or result.status >= 500)
+                broadcasts.mark_batch_retry(session, batch_id=batch.id, error=error, uncertain=uncertain)
                 if result.status == 429:
                     self.throttle.pause(delay)
                     return 0.0
                 return delay
             log.warning("broadcast %s batch %s failed: %s", self.broadcast_id, batch.number, error)
-            broadcasts.mark_batch_failed(session, batch_id=batch.id, error=error)
+            # a last try that timed out may have reached LINE: a resume must not repeat it once the key expired
+            broadcasts.mark_batch_failed(session, batch_id=batch.id, error=error, uncertain=uncertain)
             return None
 
     def finish(self) -> str | None:

@@ -196,10 +196,13 @@ def mark_batch_retry(session: Session, *, batch_id: int, error: str, uncertain: 
                     .execution_options(synchronize_session=False))
 
 
-def mark_batch_failed(session: Session, *, batch_id: int, error: str) -> None:
-    """Give up on a batch, keeping LINE's reason."""
-    session.execute(update(BroadcastBatch).where(BroadcastBatch.id == batch_id).values(
-        status=BatchStatus.FAILED, last_error=error).execution_options(synchronize_session=False))
+def mark_batch_failed(session: Session, *, batch_id: int, error: str, uncertain: bool = False) -> None:
+    """Give up on a batch, keeping LINE's reason; an uncertain last failure may have reached LINE."""
+    values = {"status": BatchStatus.FAILED, "last_error": error}
+    if uncertain:
+        values["maybe_delivered"] = True
+    session.execute(update(BroadcastBatch).where(BroadcastBatch.id == batch_id).values(**values)
+                    .execution_options(synchronize_session=False))
 
 
 def finish(session: Session, *, broadcast_id: int, now: datetime) -> str | None:

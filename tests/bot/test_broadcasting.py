@@ -122,6 +122,22 @@ def test_a_call_that_timed_out_but_reached_line_is_not_shown_twice(runner, servi
     assert invitations(services) == 20
 
 
+@pytest.mark.parametrize("settings_overrides", [{"extra": dict(OPTIONS), "line_timeout_seconds": 0.5}])
+def test_a_batch_whose_last_try_timed_out_is_not_sent_again_once_line_forgot_its_key(runner, services, emulator,
+                                                                                     survey, settings_overrides):
+    seed(services, 5)
+    emulator.inject_fault(status=429, count=2, path="/v2/bot/message/multicast")
+    emulator.inject_fault(delay=0.8, count=1, path="/v2/bot/message/multicast")  # the third try reaches LINE
+    send(runner, "all")
+    assert "Status: partial" in status(runner)
+    assert wait_until(lambda: len(multicasts(emulator)) == 3, timeout=5, interval=0.05)  # LINE finished the call
+    services.clock = lambda: utcnow() + timedelta(hours=25)  # the limit was raised a day later
+    assert runner.invoke(args=["broadcast", "resume", "1"]).exit_code == 0
+    assert len(multicasts(emulator)) == 3  # a fourth call with the expired key could reach all five twice
+    [batch] = batches(services)
+    assert batch.status == BatchStatus.FAILED and "retry key has expired" in batch.last_error
+
+
 def _sender_process(services, broadcast_id: int) -> subprocess.Popen:
     """The sender in a process of its own (Huey immediate), as a worker would run it."""
     settings = services.settings
