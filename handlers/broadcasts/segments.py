@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -22,8 +23,8 @@ class InvalidSegment(KoubeiError):
 
 
 def normalize_tag(tag: str) -> str:
-    """Tags compare without case or surrounding spaces (VIP and vip are one tag)."""
-    value = tag.strip().casefold()
+    """Tags compare without case, width or surrounding spaces (VIP, vip and ＶＩＰ are one tag)."""
+    value = unicodedata.normalize("NFKC", tag).strip().casefold()
     if not TAG_PATTERN.match(value):
         raise InvalidSegment(f"tag {tag!r} is not valid: 1 to 64 characters, without , : or |")
     return value
@@ -134,6 +135,7 @@ def _tags(value: str) -> frozenset[str]:
 def parse_segment(spec: str) -> Segment:
     """Read a spec such as ``tag:VIP|Gold,not-surveyed:30d``; rules joined by commas must all hold."""
     fields: dict = {"tags": (), "without_tags": frozenset(), "nps": frozenset(), "referral": frozenset()}
+    spec = unicodedata.normalize("NFKC", spec)  # typed in full width: ，：｜ and ＶＩＰ read as , : | and VIP
     tokens = [token.strip() for token in spec.split(",") if token.strip()]
     if not tokens:
         raise InvalidSegment(f"the segment is empty: use `all` or rules like {EXAMPLE}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,7 +62,8 @@ def read_tag_file(handle: TextIO) -> TagFile:
         if not USER_ID.match(user_id):
             result.problems.append(f"line {line}: {user_id!r} is not a LINE user ID (U and 32 hex digits)")
             continue
-        cell = row[tags_at] if tags_at < len(row) else ""
+        # full-width ； and ｜ (a Chinese input method's) separate tags too
+        cell = unicodedata.normalize("NFKC", row[tags_at]) if tags_at < len(row) else ""
         tags = [tag for tag in TAG_SEPARATORS.split(cell) if tag.strip()]
         if not tags:
             result.problems.append(f"line {line}: no tag for {user_id}")

@@ -225,6 +225,19 @@ def test_tags_from_the_command_line_and_a_csv_file(runner, services, emulator, s
     assert "       2  taipei" in runner.invoke(args=["customers", "tags"]).output
 
 
+def test_tags_typed_in_full_width_are_the_same_tags(runner, services, emulator, survey, tmp_path):
+    first, second, third = support.new_user_id(), support.new_user_id(), support.new_user_id()
+    table = tmp_path / "tags.csv"
+    # a Chinese input method in full-width mode: ＶＩＰ, and ； between tags
+    table.write_text(f"line_user_id,tags\n{first},ＶＩＰ\n{second},vip；台北店\n", encoding="utf-8")
+    assert runner.invoke(args=["customers", "import-tags", str(table)]).exit_code == 0
+    assert runner.invoke(args=["customers", "tag", "Ｖｉｐ", third]).exit_code == 0
+    assert support.audience(services, "tag:VIP").recipients == 3
+    assert support.audience(services, "tag:ＶＩＰ，tag：台北店").recipients == 1
+    listed = runner.invoke(args=["customers", "tags"]).output.splitlines()
+    assert listed == ["       3  vip", "       1  台北店"]
+
+
 def test_a_csv_with_mistakes_imports_nothing(runner, services, emulator, survey, tmp_path):
     table = tmp_path / "tags.csv"
     table.write_text(f"line_user_id,tags\n{support.new_user_id()},vip\nnot-an-id,vip\n", encoding="utf-8")
