@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.models import Case, CaseMessage, CaseStatus, ReplyRelay
+from storage.models import Case, CaseMessage, CaseStatus, ReplyRelay, StaffMember
 
 ACTIVE = (CaseStatus.OPEN, CaseStatus.CLAIMED)
 
@@ -64,9 +64,13 @@ def _transition(session: Session, case_id: int, condition: ColumnElement[bool], 
 
 
 def claim_case(session: Session, *, case_id: int, staff_id: int, now: datetime) -> bool:
-    """Take an open case; False when someone else (or a resolve) got there first."""
-    return _transition(session, case_id, Case.status == CaseStatus.OPEN,
-                       status=CaseStatus.CLAIMED, claimed_by_id=staff_id, claimed_at=now)
+    """Take an open case, or one whose claimer was removed from the staff since; False when someone else
+    (or a resolve) got there first. A taken-over case keeps its first ``claimed_at``."""
+    removed = select(StaffMember.id).where(StaffMember.removed_at.is_not(None))
+    orphaned = (Case.status == CaseStatus.CLAIMED) & Case.claimed_by_id.in_(removed)
+    return _transition(session, case_id, (Case.status == CaseStatus.OPEN) | orphaned,
+                       status=CaseStatus.CLAIMED, claimed_by_id=staff_id,
+                       claimed_at=func.coalesce(Case.claimed_at, literal(now, Case.claimed_at.type)))
 
 
 def resolve_case(session: Session, *, case_id: int, staff_id: int, now: datetime) -> bool:

@@ -31,9 +31,19 @@ def _state_refusal(ctx: HandlerContext, case: Case, actor: StaffMember) -> list[
     return [Text(ctx.t("case.already_claimed", number=case.id, name=_handler_name(ctx, case)))]
 
 
-def _may_handle(case: Case, actor: StaffMember) -> bool:
-    """The one who claimed a case handles it; managers may step in; an open case is anyone's."""
-    return case.status == CaseStatus.OPEN or case.claimed_by_id == actor.id or actor.role == StaffRole.MANAGER
+def _up_for_grabs(ctx: HandlerContext, case: Case) -> bool:
+    """Open, or claimed by someone removed from the staff since: anyone may take it."""
+    if case.status == CaseStatus.OPEN:
+        return True
+    if case.status != CaseStatus.CLAIMED or case.claimed_by_id is None:
+        return False
+    member = staff.get_member(ctx.session, staff_id=case.claimed_by_id)
+    return member is None or member.removed_at is not None
+
+
+def _may_handle(ctx: HandlerContext, case: Case, actor: StaffMember) -> bool:
+    """The one who claimed a case handles it; managers may step in; an open (or orphaned) case is anyone's."""
+    return case.claimed_by_id == actor.id or actor.role == StaffRole.MANAGER or _up_for_grabs(ctx, case)
 
 
 def staff_only(step: ReplyFn) -> Callable[[HandlerContext, InboundEvent], list[Outgoing]]:
@@ -65,12 +75,12 @@ def _to_actor(ctx: HandlerContext, event: InboundEvent, actor: StaffMember, mess
 
 
 def _reply(ctx: HandlerContext, event: InboundEvent, actor: StaffMember, case: Case) -> list[Outgoing]:
-    if case.status == CaseStatus.RESOLVED or not _may_handle(case, actor):
+    if case.status == CaseStatus.RESOLVED or not _may_handle(ctx, case, actor):
         return _state_refusal(ctx, case, actor)
-    if case.status == CaseStatus.OPEN and not cases.claim_case(ctx.session, case_id=case.id, staff_id=actor.id,
-                                                               now=ctx.now):
+    if _up_for_grabs(ctx, case) and not cases.claim_case(ctx.session, case_id=case.id, staff_id=actor.id,
+                                                         now=ctx.now):
         case = cases.get_case(ctx.session, case_id=case.id)
-        if case.status == CaseStatus.RESOLVED or not _may_handle(case, actor):
+        if case.status == CaseStatus.RESOLVED or not _may_handle(ctx, case, actor):
             return _state_refusal(ctx, case, actor)
     window = CaseOptions.from_options(ctx.options).reply_window
     cases.start_relay(ctx.session, staff_id=actor.id, case_id=case.id, now=ctx.now, expires_at=ctx.now + window)
@@ -87,7 +97,7 @@ def _reply(ctx: HandlerContext, event: InboundEvent, actor: StaffMember, case: C
 
 
 def _resolve(ctx: HandlerContext, event: InboundEvent, actor: StaffMember, case: Case) -> list[Outgoing]:
-    if case.status == CaseStatus.RESOLVED or not _may_handle(case, actor):
+    if case.status == CaseStatus.RESOLVED or not _may_handle(ctx, case, actor):
         return _state_refusal(ctx, case, actor)
     if not cases.resolve_case(ctx.session, case_id=case.id, staff_id=actor.id, now=ctx.now):
         return _state_refusal(ctx, cases.get_case(ctx.session, case_id=case.id), actor)

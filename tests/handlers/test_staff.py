@@ -118,3 +118,39 @@ def test_enrolled_staff_sending_another_code_is_told_so(services, runner, emulat
     [answer] = mei.say(issue(runner, "invite", "--name", "Mei again"))
     assert answer["text"] == t("staff.already_enrolled", name="小美")
     assert len(staff_members(services)) == 1
+
+
+def test_a_case_claimed_by_a_removed_member_can_be_taken_over(services, runner, emulator, live_bot, customer, t):
+    mei = support.enrol(runner, emulator, "小美")
+    ming = support.enrol(runner, emulator, "阿明")  # no manager: before, nobody could ever touch the case again
+    group = support.link_group(runner, emulator, mei)
+    customer.say(COMPLAINT)
+    [card] = group.inbox()
+    mei.tap(card, t("case.button.claim"), group=group)
+    group.inbox()
+    [case] = all_cases(services)
+    claimed_at = case.claimed_at
+    assert runner.invoke(args=["staff", "remove", "小美"]).exit_code == 0
+    ming.tap(card, t("case.button.claim"), group=group)
+    assert [m["text"] for m in group.inbox()] == [t("case.claimed", number=case.id, name="阿明")]
+    [case] = all_cases(services)
+    assert case.claimed_by_id == staff_members(services)[1].id
+    assert case.claimed_at == claimed_at  # the customer was taken care of in time; the report keeps it so
+    customer.say(support.FOLLOW_UP)
+    assert ming.texts() == [t("case.followup", number=case.id, name="陳小姐", text=support.FOLLOW_UP)]
+    ming.tap(card, t("case.button.resolve"), group=group)
+    assert group.inbox()[0]["text"].startswith(t("case.resolved", number=case.id, name="阿明"))
+
+
+def test_replying_to_a_removed_members_case_takes_it_over(services, runner, emulator, live_bot, customer, t):
+    mei = support.enrol(runner, emulator, "小美")
+    ming = support.enrol(runner, emulator, "阿明")
+    customer.say(COMPLAINT)
+    [card] = mei.inbox()
+    ming.inbox()
+    mei.tap(card, t("case.button.claim"))
+    assert runner.invoke(args=["staff", "remove", "小美"]).exit_code == 0
+    ming.tap(card, t("case.button.reply"))
+    [case] = all_cases(services)
+    assert ming.texts() == [t("case.reply_prompt", number=case.id, name="陳小姐", text=COMPLAINT, minutes=30)]
+    assert case.claimed_by_id == staff_members(services)[1].id
