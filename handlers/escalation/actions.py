@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from handlers.context import HandlerContext
@@ -13,6 +14,7 @@ from handlers.staff import get_actor
 from storage import cases, staff
 from storage.models import Case, CaseMessageKind, CaseStatus, Customer, StaffMember, StaffRole
 
+CASE_NUMBER = re.compile(r"[0-9]{1,18}")
 ReplyFn = Callable[[HandlerContext, InboundEvent, StaffMember, Case], list[Outgoing]]
 
 
@@ -53,7 +55,8 @@ def staff_only(step: ReplyFn) -> Callable[[HandlerContext, InboundEvent], list[O
         if actor is None:
             return [Text(ctx.t("staff.not_allowed"))]
         raw = event.postback.params.get("c", "") if event.postback else ""
-        case = cases.get_case(ctx.session, case_id=int(raw)) if raw.isdigit() else None
+        # ASCII digits only, within a database integer: str.isdigit() also takes '²', which int() refuses
+        case = cases.get_case(ctx.session, case_id=int(raw)) if CASE_NUMBER.fullmatch(raw) else None
         if case is None:
             return [Text(ctx.t("case.not_found"))]
         return step(ctx, event, actor, case)

@@ -158,3 +158,12 @@ def test_a_long_reply_full_of_emoji_still_reaches_the_customer(services, emulato
     [relayed] = customer.texts()
     assert answer.startswith(relayed) and len(relayed.encode("utf-16-le")) // 2 <= 5000
     assert {c["status"] for c in emulator.calls("/v2/bot/message/push")} == {200}
+
+
+def test_a_button_naming_no_real_case_is_answered_not_failed(services, emulator, customer, staff_group, clerk, t):
+    new_case_card(customer, staff_group)
+    for number in ("²", "١", "99999999999999999999999", "-1", ""):  # str.isdigit() accepts the first two
+        status, _ = emulator.send_postback(clerk.user_id, f"action=case.claim&c={number}")
+        assert status == 200
+        assert clerk.texts() == [t("case.not_found")], number
+    assert all_cases(services)[0].status == CaseStatus.OPEN
