@@ -85,7 +85,7 @@ def _forward(ctx: HandlerContext, case: Case, customer: Customer, text: str) -> 
                      quick_replies=(reply,)),)
 
     handler = staff.get_member(ctx.session, staff_id=case.claimed_by_id) if case.claimed_by_id else None
-    if handler is not None and handler.removed_at is None:
+    if handler is not None and cards.reachable(ctx.session, handler):  # else the staff at large: it must reach someone
         return cards.notify_members(ctx.session, ctx.catalogue, [handler], build)
     return cards.notify_staff(ctx.session, ctx.catalogue, build)
 

@@ -77,6 +77,12 @@ def to_member(session: Session, member: StaffMember, messages: tuple[Message, ..
     return Notify(to=member.line_user_id, messages=messages, customer_id=known.id if known else None)
 
 
+def reachable(session: Session, member: StaffMember) -> bool:
+    """Still on the staff and not blocking the account: a push to them can arrive."""
+    known = customers.get_by_line_id(session, line_user_id=member.line_user_id)
+    return member.removed_at is None and (known is None or customers.can_push(known))
+
+
 def notify_members(session: Session, catalogue: Catalogue, members: Iterable[StaffMember],
                    build: CardBuilder) -> list[Notify]:
     """One push per member, each built in that member's language by ``build(t)``."""

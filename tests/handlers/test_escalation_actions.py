@@ -167,3 +167,15 @@ def test_a_button_naming_no_real_case_is_answered_not_failed(services, emulator,
         assert status == 200
         assert clerk.texts() == [t("case.not_found")], number
     assert all_cases(services)[0].status == CaseStatus.OPEN
+
+
+def test_follow_ups_reach_the_staff_when_the_claimer_blocked_the_account(services, emulator, customer, staff_group,
+                                                                         clerk, t):
+    card = new_case_card(customer, staff_group)
+    clerk.tap(card, t("case.button.claim"), group=staff_group)
+    staff_group.inbox()
+    emulator.unfollow(clerk.user_id)  # left the job and blocked the shop, but was never removed from the staff
+    customer.say(FOLLOW_UP)
+    [case] = all_cases(services)
+    assert [m["text"] for m in staff_group.inbox()] == [
+        t("case.followup", number=case.id, name="陳小姐", text=FOLLOW_UP)]
