@@ -99,9 +99,9 @@ def notify_staff(session: Session, catalogue: Catalogue, build: CardBuilder) -> 
 
 def notify_managers(session: Session, catalogue: Catalogue, build: CardBuilder,
                     also: StaffMember | None = None) -> list[Notify]:
-    """Tell every manager (and ``also``, e.g. who claimed the case); the staff at large when there is none."""
-    members = {m.id: m for m in staff.list_managers(session)}
-    if also is not None and also.removed_at is None:
+    """Tell every manager (and ``also``, e.g. who claimed the case); the staff at large when none can be reached."""
+    members = {m.id: m for m in staff.list_managers(session) if reachable(session, m)}
+    if also is not None and reachable(session, also):
         members.setdefault(also.id, also)
     if not members:
         return notify_staff(session, catalogue, build)

@@ -99,3 +99,16 @@ def test_waiting_time_reads_in_hours_once_it_is_long(minutes, zh, en):
     catalogue = Catalogue.load(DEFAULT_CATALOGUE)
     assert waited(catalogue.translator("zh-TW"), minutes) == zh
     assert waited(catalogue.translator("en"), minutes) == en
+
+
+def test_when_every_manager_blocked_the_account_the_staff_group_is_told(services, emulator, customer, staff_group,
+                                                                       manager, clock, t):
+    customer.say(COMPLAINT)
+    staff_group.inbox()
+    emulator.unfollow(manager.user_id)
+    clock.advance(minutes=31)
+    assert run_sla(services) == 1
+    [case] = all_cases(services)
+    [card] = staff_group.inbox()
+    assert card_texts(card)[0] == t("case.card.unclaimed", number=case.id,
+                                    waited=t("case.waited.minutes", minutes=31))
