@@ -18,6 +18,7 @@ from storage.models import CodeKind, StaffRole
 
 HOURS_OPTION = click.option("--hours", type=click.FloatRange(min=0, min_open=True), default=None,
                             help="How long the code works (default KOUBEI_STAFF_CODE_HOURS, or 72).")
+NAME_LENGTH = 64  # staff_members.name
 staff_cli = AppGroup("staff", help="Staff who handle complaint cases in LINE: invite, group code, list, remove.")
 
 
@@ -44,7 +45,11 @@ def _issue(kind: CodeKind, hours: float | None, name: str | None = None, role: S
 @HOURS_OPTION
 def invite_command(name: str, role: str, hours: float | None) -> None:
     """Print a one-time code; the staff member sends it to the bot in a 1:1 chat to enrol."""
-    issued = _issue(CodeKind.STAFF, hours, name=name.strip(), role=StaffRole(role))
+    name = name.strip()
+    if not name or len(name) > NAME_LENGTH:
+        # colleagues read it on every claim ("✅ {name} 已認領"), and `staff remove NAME` finds them by it
+        raise click.BadParameter(f"give a name of 1 to {NAME_LENGTH} characters", param_hint="--name")
+    issued = _issue(CodeKind.STAFF, hours, name=name, role=StaffRole(role))
     click.echo(issued.code)
     click.echo(f"{name} ({role}): send this code to the bot in a 1:1 chat before {_local(issued.expires_at)}. "
                "It works once.")

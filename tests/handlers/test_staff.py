@@ -154,3 +154,11 @@ def test_replying_to_a_removed_members_case_takes_it_over(services, runner, emul
     [case] = all_cases(services)
     assert ming.texts() == [t("case.reply_prompt", number=case.id, name="陳小姐", text=COMPLAINT, minutes=30)]
     assert case.claimed_by_id == staff_members(services)[1].id
+
+
+def test_invite_refuses_a_blank_or_overlong_name(services, runner):
+    for name in ("", "   ", "名" * 65):
+        result = runner.invoke(args=["staff", "invite", "--name", name])
+        assert result.exit_code != 0 and "--name" in result.output, name
+    listing = json.loads(runner.invoke(args=["staff", "list", "--format", "json"]).output)
+    assert listing["pending_codes"] == []
