@@ -144,8 +144,10 @@ def claim_batch(session: Session, *, batch_id: int, now: datetime) -> Row | None
 def drop_unreachable(session: Session, *, broadcast_id: int, batch_id: int, number: int, version_id: int) -> int:
     """Take out of a batch LINE has never had the recipients who may no longer get it; return how many."""
     members = (BroadcastRecipient.broadcast_id == broadcast_id, BroadcastRecipient.batch_number == number)
-    gone = select(Customer.id).where(no_longer_reachable(version_id))
-    dropped = session.execute(delete(BroadcastRecipient).where(*members, BroadcastRecipient.customer_id.in_(gone))
+    # correlated on the batch's own rows: a batch is 500 people, the customers table may be 100,000
+    gone = (select(Customer.id).where(Customer.id == BroadcastRecipient.customer_id, no_longer_reachable(version_id))
+            .correlate(BroadcastRecipient).exists())
+    dropped = session.execute(delete(BroadcastRecipient).where(*members, gone)
                               .execution_options(synchronize_session=False)).rowcount
     if dropped:
         session.execute(update(BroadcastBatch).where(BroadcastBatch.id == batch_id)
