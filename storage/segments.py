@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, case, false, func, insert, literal, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, insert, literal, or_, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import Grouping
 
@@ -195,7 +195,9 @@ def no_longer_reachable(version_id: int) -> ColumnElement[bool]:
     return or_(Customer.follow_status == FollowStatus.UNFOLLOWED,
                Customer.line_user_id.in_(active_staff_line_ids()),
                Customer.id.in_(select(SurveyOptOut.customer_id)),
-               Customer.id.in_(select(SurveyInvitation.customer_id).where(SurveyInvitation.version_id == version_id)),
+               # per customer, on the (customer, version) key: this version's invitations grow to the whole
+               # broadcast as it is sent, too many to list again before each batch
+               exists().where(SurveyInvitation.customer_id == Customer.id, SurveyInvitation.version_id == version_id),
                Customer.id.in_(select(SurveyResponse.customer_id).where(
                    SurveyResponse.version_id == version_id, SurveyResponse.state == ResponseState.COMPLETED)))
 
