@@ -92,13 +92,18 @@ def _begin(ctx: HandlerContext, customer: Customer, survey_key: str | None, sour
     return [messages.ask(voice, response.id, first, 1, lead)]
 
 
-def invite(ctx: HandlerContext, *, customer: Customer, survey_key: str, source: EntrySource) -> Invite:
-    """Push an invitation card unless the customer opted out, answered, was invited, or heard from us lately."""
+def invite(ctx: HandlerContext, *, customer: Customer, survey_key: str, source: EntrySource,
+           follow_up: bool = False) -> Invite:
+    """Push an invitation card unless the customer opted out, answered, was invited, or heard from us lately.
+
+    A ``follow_up`` (the service-recovery survey after the customer's own complaint) is no unasked-for
+    survey: the interval between surveys does not hold it back, consent and the other rules do.
+    """
     survey = surveys.get_by_key(ctx.session, key=survey_key)
     version = surveys.get_latest_version(ctx.session, survey_id=survey.id) if survey else None
     if version is None:
         return Invite(refused=Refusal.NO_SURVEY)
-    refused = _refusal(ctx, customer, version.id)
+    refused = _refusal(ctx, customer, version.id, follow_up=follow_up)
     if refused is not None:
         return Invite(refused=refused)
     invitation = surveys.create_invitation(ctx.session, version_id=version.id, customer_id=customer.id,
@@ -110,7 +115,7 @@ def invite(ctx: HandlerContext, *, customer: Customer, survey_key: str, source: 
     return Invite([Notify(to=customer.line_user_id, messages=(card,), customer_id=customer.id)], None, invitation)
 
 
-def _refusal(ctx: HandlerContext, customer: Customer, version_id: int) -> Refusal | None:
+def _refusal(ctx: HandlerContext, customer: Customer, version_id: int, *, follow_up: bool = False) -> Refusal | None:
     """The first fatigue or consent rule that forbids inviting this customer now."""
     session = ctx.session
     if not customers.can_push(customer):
@@ -123,7 +128,7 @@ def _refusal(ctx: HandlerContext, customer: Customer, version_id: int) -> Refusa
         return Refusal.ALREADY_INVITED
     if engine.asking_response(ctx, customer) is not None:
         return Refusal.IN_PROGRESS
-    last = surveys.last_survey_contact(session, customer_id=customer.id)
+    last = None if follow_up else surveys.last_survey_contact(session, customer_id=customer.id)
     if last is not None and ctx.now - last < engine.options(ctx).interval:
         return Refusal.TOO_SOON
     return None

@@ -82,3 +82,19 @@ def test_without_the_survey_the_customer_gets_a_closing_note(services, customer,
     assert confirmation["text"].endswith(t("case.recovery_skipped.no_survey"))
     assert customer.texts() == [t("case.closed_customer", number=case.id)]
     assert case.recovery_invitation_id is None
+
+
+def test_a_customer_surveyed_lately_still_gets_the_recovery_survey(runner, services, customer, staff_group, clerk,
+                                                                 recovery_survey, t):
+    """The interval spares customers unasked-for surveys; the follow-up to their own complaint is not one."""
+    result = runner.invoke(args=["surveys", "import", str(SERVICE_RECOVERY.with_name("post_purchase.yaml"))])
+    assert result.exit_code == 0, result.output
+    [question] = customer.say("問卷")  # a survey started minutes ago: well inside the interval between surveys
+    assert question.get("quickReply")  # the first question, with its answer buttons
+    assert customer.say("取消")
+    confirmation = resolve(customer, staff_group, clerk, t)
+    [case] = all_cases(services)
+    assert confirmation["text"].endswith(t("case.recovery_sent"))
+    assert case.recovery_invitation_id is not None
+    [invitation] = customer.inbox()
+    assert t("survey.button.start") in support.buttons(invitation)
