@@ -103,16 +103,21 @@ def _claim(services: Services, event_id: int) -> _Claim | None:
     return _Claim(rows, lease_until) if rows else None
 
 
-def _needs_profile(row: Row, known: dict[str, Customer]) -> bool:
+def _needs_profile(row: Row, named: dict[str, bool]) -> bool:
+    """New senders, follows, and customers still nameless: their first fetch failed (LINE down, a timeout).
+
+    ``named`` says, for each sender already a customer, whether we have their name.
+    """
     user_id = _user_id(row)
-    return user_id is not None and (row.event_type == "follow" or user_id not in known)
+    return user_id is not None and (row.event_type == "follow" or not named.get(user_id, False))
 
 
 def _prepare(services: Services, rows: list[Row]) -> dict[int, _Prepared]:
     """Fetch new senders' profiles (once each, together) and run the preparers, outside any transaction."""
     with services.db.read_scope() as session:
         known = customers.get_many_by_line_id(session, filter(None, map(_user_id, rows)))
-    senders = {row.id: _user_id(row) for row in rows if _needs_profile(row, known)}
+        named = {user_id: customer.display_name is not None for user_id, customer in known.items()}
+    senders = {row.id: _user_id(row) for row in rows if _needs_profile(row, named)}
     wanted = list(dict.fromkeys(senders.values()))
     fetched = services.call_pool.run_by_key(services.line.get_profile, wanted, key=lambda user_id: user_id)
     profiles: dict[str, Profile] = {}

@@ -78,3 +78,16 @@ def test_profile_failure_does_not_lose_the_event(live_bot, services, emulator, c
     assert customer.follow_status == FollowStatus.FOLLOWING and customer.display_name is None
     default_name = services.catalogue.text("customer.default_name")
     assert texts_sent(emulator, customer_id) == [services.catalogue.text("welcome.new", name=default_name)]
+
+
+def test_a_customer_whose_profile_failed_gets_it_when_they_write_again(live_bot, services, emulator, customer_id):
+    """Staff cards name the customer and replies follow their language: a failed first fetch is not final."""
+    emulator.add_user(customer_id, "Amy Lin", language="en")
+    emulator.inject_fault(status=500, count=1, path="/v2/bot/profile")
+    live_bot.send(factories.make_follow_event(customer_id, reply_token=emulator.issue_reply_token(customer_id)))
+    assert get_customer(services, customer_id).display_name is None
+    live_bot.send(factories.make_text_event(customer_id, "hi", reply_token=emulator.issue_reply_token(customer_id)))
+    customer = get_customer(services, customer_id)
+    assert (customer.display_name, customer.language) == ("Amy Lin", "en")
+    live_bot.send(factories.make_text_event(customer_id, "hello", reply_token=emulator.issue_reply_token(customer_id)))
+    assert len(emulator.calls(f"/v2/bot/profile/{customer_id}")) == 2  # the failure, the fetch, then no more
