@@ -10,6 +10,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -140,10 +141,14 @@ def on_leave(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing]:
     return []
 
 
-def remove_member(session: Session, *, member: StaffMember, now: datetime) -> None:
-    """Take someone off the staff: no more notifications, buttons refused, pending reply dropped."""
+def remove_member(session: Session, *, member: StaffMember, now: datetime) -> Sequence[int]:
+    """Take someone off the staff: no more notifications, buttons refused, pending reply dropped.
+
+    Returns the cases they had claimed and not resolved, which anyone on the staff may now take over.
+    """
     staff.mark_removed(member, now=now)
     cases.drop_relays(session, staff_id=member.id)
+    return cases.list_claimed_ids(session, staff_id=member.id)
 
 
 def find_member(session: Session, *, ref: str) -> StaffMember | None:

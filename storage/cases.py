@@ -119,6 +119,12 @@ def get_latest_resolved(session: Session, *, customer_id: int) -> Case | None:
                           .order_by(Case.resolved_at.desc(), Case.id.desc()))
 
 
+def list_claimed_ids(session: Session, *, staff_id: int) -> Sequence[int]:
+    """The cases this staff member has claimed and not resolved, oldest first."""
+    return session.scalars(select(Case.id).where(Case.claimed_by_id == staff_id, Case.status == CaseStatus.CLAIMED)
+                           .order_by(Case.id)).all()
+
+
 def list_cases(session: Session, *, since: datetime | None = None) -> Sequence[Case]:
     """Cases opened since a moment (all of them without one), oldest first."""
     query = select(Case).order_by(Case.id)

@@ -101,8 +101,12 @@ def remove_command(member: str) -> None:
         found = find_member(session, ref=member)
         if found is None:
             raise click.ClickException(f"no active staff member {member!r} (see {command_hint('staff list')})")
-        remove_member(session, member=found, now=services.clock())
+        orphaned = remove_member(session, member=found, now=services.clock())
         click.echo(f"removed #{found.id} {found.name}")
+        if orphaned:
+            numbers = ", ".join(f"#{case_id}" for case_id in orphaned)
+            click.echo(f"their claimed cases {numbers} are open for anyone on the staff to take over "
+                       f"(認領 or 回覆 on the case card)")
 
 
 @staff_cli.command("duty")

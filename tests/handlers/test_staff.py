@@ -130,7 +130,9 @@ def test_a_case_claimed_by_a_removed_member_can_be_taken_over(services, runner, 
     group.inbox()
     [case] = all_cases(services)
     claimed_at = case.claimed_at
-    assert runner.invoke(args=["staff", "remove", "小美"]).exit_code == 0
+    removed = runner.invoke(args=["staff", "remove", "小美"])
+    assert removed.exit_code == 0
+    assert f"their claimed cases #{case.id} are open for anyone on the staff to take over" in removed.output
     ming.tap(card, t("case.button.claim"), group=group)
     assert [m["text"] for m in group.inbox()] == [t("case.claimed", number=case.id, name="阿明")]
     [case] = all_cases(services)
