@@ -10,6 +10,7 @@ from handlers.broadcasts.planning import BroadcastRefused
 
 RELATIVE = re.compile(r"^\+(\d{1,4})([mhd])$")
 UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+FURTHEST = timedelta(days=366)
 
 
 def parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
@@ -17,13 +18,18 @@ def parse_when(text: str, *, now: datetime, zone: ZoneInfo) -> datetime:
     value = text.strip()
     relative = RELATIVE.match(value.lower())
     if relative:
-        return now + timedelta(**{UNITS[relative.group(2)]: int(relative.group(1))})
-    try:
-        moment = datetime.fromisoformat(value.replace("T", " "))
-    except ValueError:
-        raise BroadcastRefused(f"--at {text!r}: give a time like '2025-06-01 18:00' ({zone.key}), "
-                               "'2025-06-01T18:00+08:00', or +30m / +2h / +1d") from None
-    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+        moment = now + timedelta(**{UNITS[relative.group(2)]: int(relative.group(1))})
+    else:
+        try:
+            moment = datetime.fromisoformat(value.replace("T", " "))
+        except ValueError:
+            raise BroadcastRefused(f"--at {text!r}: give a time like '2025-06-01 18:00' ({zone.key}), "
+                                   "'2025-06-01T18:00+08:00', or +30m / +2h / +1d") from None
+        moment = moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+    if moment - now > FURTHEST:  # a typo (9999-…) more likely than a plan, and past datetime's range in UTC
+        raise BroadcastRefused(f"--at {text!r} is more than a year away; give a time within the next "
+                               f"{FURTHEST.days} days")
+    return moment
 
 
 def local(moment: datetime | None, zone: ZoneInfo) -> str:

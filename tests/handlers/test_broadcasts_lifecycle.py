@@ -173,7 +173,7 @@ def test_scheduled_broadcast_is_sent_by_the_periodic_job_when_due(app, runner, s
 
 def test_cancelled_broadcast_is_never_sent(app, runner, services, emulator, survey):
     seed(services, 3)
-    send(runner, "all", "--at", "2099-01-01 09:00")
+    send(runner, "all", "--at", "+300d")
     result = runner.invoke(args=["broadcast", "cancel", "1"])
     assert result.exit_code == 0 and "cancelled: nothing was sent" in result.output
     run_scheduler(app, services, utcnow() + timedelta(days=365 * 80))
@@ -188,16 +188,28 @@ def test_cancelled_broadcast_is_never_sent(app, runner, services, emulator, surv
 ])
 def test_a_time_without_an_offset_is_read_in_the_shop_time_zone(runner, services, survey, zone):
     seed(services, 1)
-    result = send(runner, "all", "--at", "2099-01-01 09:00")
-    assert result.exit_code == 0 and f"2099-01-01 09:00:00 ({zone})" in result.output
+    day = (utcnow() + timedelta(days=30)).date()
+    result = send(runner, "all", "--at", f"{day} 09:00")
+    assert result.exit_code == 0 and f"{day} 09:00:00 ({zone})" in result.output
     status = json.loads(runner.invoke(args=["broadcast", "status", "1", "--format", "json"]).output)
-    assert datetime.fromisoformat(status["scheduled_at"]) == datetime(2099, 1, 1, 9, tzinfo=ZoneInfo(zone))
+    assert datetime.fromisoformat(status["scheduled_at"]) == datetime(day.year, day.month, day.day, 9,
+                                                                      tzinfo=ZoneInfo(zone))
 
 
 def test_a_time_in_the_past_is_refused(runner, services, emulator, survey):
     seed(services, 1)
     result = send(runner, "all", "--at", "2000-01-01 09:00")
     assert result.exit_code == 2 and "is in the past" in result.output
+
+
+@pytest.mark.parametrize("at", ["9999-12-31T23:59-08:00", "+9999d", "2999-01-01 09:00"])
+def test_a_time_more_than_a_year_away_is_refused_in_one_line(runner, services, emulator, survey, at):
+    """A typo, most likely; 9999-12-31 with a negative offset is past the last datetime in UTC (a traceback)."""
+    seed(services, 1)
+    result = send(runner, "all", "--at", at)
+    assert result.exit_code != 0 and "is more than a year away" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "no broadcasts yet" in runner.invoke(args=["broadcast", "list"]).output
 
 
 def test_watch_draws_progress_and_ends_with_the_report(runner, services, emulator, survey):
