@@ -155,6 +155,11 @@ def targeted(criteria: Criteria) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def awaits_broadcast(session: Session, *, customer_id: int, version_id: int) -> bool:
+    """Whether a broadcast of this version still means to invite the customer (see ``_queued``)."""
+    return session.scalar(select(Customer.id).where(Customer.id == customer_id, _queued(version_id))) is not None
+
+
 def _queued(version_id: int) -> ColumnElement[bool]:
     """In another broadcast of this version that has not reached them yet but still may (sending, or
     stopped or partly failed and waiting for a resume): their invitation is recorded only once LINE has it."""

@@ -10,7 +10,7 @@ from handlers.replies import Notify, Outgoing, Text
 from handlers.surveys import engine, messages
 from handlers.surveys.messages import Voice
 from handlers.surveys.questions import SurveyDefinition
-from storage import customers, surveys
+from storage import customers, segments, surveys
 from storage.models import Customer, EntrySource, Survey, SurveyInvitation
 
 
@@ -124,8 +124,9 @@ def _refusal(ctx: HandlerContext, customer: Customer, version_id: int, *, follow
         return Refusal.OPTED_OUT
     if surveys.has_completed(session, customer_id=customer.id, version_id=version_id):
         return Refusal.ALREADY_ANSWERED
-    if surveys.has_invitation(session, customer_id=customer.id, version_id=version_id):
-        return Refusal.ALREADY_INVITED
+    if surveys.has_invitation(session, customer_id=customer.id, version_id=version_id) \
+            or segments.awaits_broadcast(session, customer_id=customer.id, version_id=version_id):
+        return Refusal.ALREADY_INVITED  # a broadcast records its invitations only once LINE has the batch
     if engine.asking_response(ctx, customer) is not None:
         return Refusal.IN_PROGRESS
     last = None if follow_up else surveys.last_survey_contact(session, customer_id=customer.id)

@@ -116,6 +116,19 @@ def test_a_broadcast_waiting_for_a_resume_keeps_its_recipients(runner, services,
     assert len(reached) == len(set(reached)) == 3
 
 
+def test_an_invitation_by_hand_skips_whom_a_stopped_broadcast_will_reach(runner, services, emulator, survey):
+    seed(services, 3)
+    emulator.set_quota(monthly_limit=0)
+    send(runner, "all")
+    emulator.set_quota(monthly_limit=None)
+    by_hand = runner.invoke(args=["surveys", "invite", "post_purchase", "--all"])
+    assert by_hand.exit_code == 0 and "invited 0; skipped: already_invited 3" in by_hand.output
+    assert runner.invoke(args=["broadcast", "resume", "1"]).exit_code == 0
+    reached = [user for call in multicasts(emulator) if call["status"] == 200 for user in call["requestBody"]["to"]]
+    assert len(reached) == len(set(reached)) == 3
+    assert emulator.calls("/v2/bot/message/push") == []
+
+
 def test_who_opts_out_while_a_send_waits_for_its_resume_gets_nothing(chat, post_purchase, runner, emulator,
                                                                      services):
     chat.say("哈囉")
