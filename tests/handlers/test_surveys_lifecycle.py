@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.notifications import queue_notifications, send_queued
 from handlers.context import HandlerContext
 from handlers.replies import Notify, Text
-from handlers.surveys import EntrySource, on_completed, start_survey
+from handlers.surveys import EntrySource, engine, on_completed, start_survey
 from storage import customers, staff, surveys
 from storage.base import utcnow
 from storage.models import Case, CaseSource, ResponseState, StaffRole
@@ -277,7 +277,10 @@ def recovery_hook(ctx, customer, response, answers):
 
 
 def test_trigger_from_another_module_invites_by_push_and_completion_hook_joins_the_reply(
-        chat, service_recovery, services, texts, emulator):
+        chat, service_recovery, services, texts, emulator, monkeypatch):
+    # the hook registry lives as long as the process: give it back as it was, or later tests see this hook
+    monkeypatch.setitem(engine._completion_hooks, "service_recovery",
+                        dict(engine._completion_hooks.get("service_recovery", {})))
     on_completed("service_recovery", recovery_hook)
     chat.say("謝謝你們的處理")
     with services.db.session_scope() as session:
