@@ -92,15 +92,26 @@ def list_command(fmt: str) -> None:
         click.echo(f"pending {code['kind']} code for {who}, valid until {until}")
 
 
+def _find(session, ref: str):
+    """The active staff member ``ref`` names, or a one-line error saying why there is none."""
+    found = find_member(session, ref=ref)
+    if found is not None:
+        return found
+    namesakes = [m for m in staff.list_members(session) if m.name == ref.strip()]
+    if len(namesakes) > 1:
+        ids = ", ".join(f"#{m.id}" for m in namesakes)
+        raise click.ClickException(f"{len(namesakes)} active staff members are named {ref!r} ({ids}): "
+                                   f"give the number instead")
+    raise click.ClickException(f"no active staff member {ref!r} (see {command_hint('staff list')})")
+
+
 @staff_cli.command("remove")
 @click.argument("member")
 def remove_command(member: str) -> None:
     """Remove a staff member (by id, LINE user ID or name): buttons and notifications stop at once."""
     services = _services()
     with services.db.session_scope() as session:
-        found = find_member(session, ref=member)
-        if found is None:
-            raise click.ClickException(f"no active staff member {member!r} (see {command_hint('staff list')})")
+        found = _find(session, member)
         orphaned = remove_member(session, member=found, now=services.clock())
         click.echo(f"removed #{found.id} {found.name}")
         if orphaned:
@@ -116,9 +127,7 @@ def duty_command(member: str, state: str) -> None:
     """Put a staff member on or off duty (who gets new cases when there is no staff group)."""
     services = _services()
     with services.db.session_scope() as session:
-        found = find_member(session, ref=member)
-        if found is None:
-            raise click.ClickException(f"no active staff member {member!r} (see {command_hint('staff list')})")
+        found = _find(session, member)
         found.on_duty = state == "on"
         click.echo(f"#{found.id} {found.name} is {'on' if found.on_duty else 'off'} duty")
 

@@ -105,6 +105,18 @@ def test_removed_staff_can_no_longer_act(services, runner, emulator, live_bot, c
     assert case.claimed_by_id is None
 
 
+def test_two_members_of_one_name_are_told_apart_by_number(services, runner, emulator, live_bot):
+    support.enrol(runner, emulator, "小美")
+    support.enrol(runner, emulator, "小美")
+    first, second = staff_members(services)
+    ambiguous = runner.invoke(args=["staff", "remove", "小美"])
+    assert ambiguous.exit_code == 1
+    assert f"2 active staff members are named '小美' (#{first.id}, #{second.id}): give the number" in ambiguous.output
+    assert runner.invoke(args=["staff", "duty", "小美", "off"]).exit_code == 1
+    assert runner.invoke(args=["staff", "remove", str(second.id)]).exit_code == 0
+    assert [m.removed_at is None for m in staff_members(services)] == [True, False]
+
+
 def test_a_removed_member_can_be_invited_again(services, runner, emulator, live_bot, t):
     mei = support.enrol(runner, emulator, "小美")
     runner.invoke(args=["staff", "remove", mei.user_id])
