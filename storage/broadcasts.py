@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, delete, func, literal, or_, select, update
+from sqlalchemy import Row, case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -190,8 +190,14 @@ def mark_batch_sent(session: Session, *, broadcast_id: int, batch_id: int, numbe
 
 
 def mark_batch_retry(session: Session, *, batch_id: int, error: str, uncertain: bool) -> None:
-    """Put a batch back for another attempt; an uncertain failure may have reached LINE."""
-    values = {"status": BatchStatus.PENDING, "last_error": error}
+    """Put a batch back for another attempt; an uncertain failure may have reached LINE.
+
+    If the broadcast was cancelled while LINE answered, the batch is cancelled instead: a pending
+    batch of a cancelled broadcast would never be sent, yet be counted as waiting for good.
+    """
+    cancelled = select(Broadcast.status).where(Broadcast.id == BroadcastBatch.broadcast_id).scalar_subquery() \
+        == BroadcastStatus.CANCELLED
+    values = {"status": case((cancelled, BatchStatus.CANCELLED), else_=BatchStatus.PENDING), "last_error": error}
     if uncertain:
         values["maybe_delivered"] = True
     session.execute(update(BroadcastBatch).where(BroadcastBatch.id == batch_id).values(**values)

@@ -215,3 +215,24 @@ def test_two_senders_at_once_send_each_batch_once(app, runner, services, emulato
         outcomes = list(pool.map(lambda _: broadcasting.run(services, 1), range(2)))
     assert sorted(outcomes, key=str) == [None, BroadcastStatus.SENT]  # the second found the lease taken
     assert [c["status"] for c in multicasts(emulator)] == [200, 200, 200]
+
+
+def test_a_batch_in_flight_when_the_broadcast_is_cancelled_is_not_left_pending(app, runner, services, emulator,
+                                                                               survey):
+    seed(services, 10)
+    send(runner, "all", "--at", "+1m")
+    with services.db.session_scope() as session:
+        planning.start(session, broadcast_id=1, now=utcnow() + timedelta(minutes=2), catalogue=services.catalogue,
+                       options=services.settings.extra)
+    emulator.inject_fault(status=500, delay=0.8, count=1, path="/v2/bot/message/multicast")
+    with ThreadPoolExecutor(1) as pool:
+        sending = pool.submit(broadcasting.run, services, 1)
+        assert wait_until(lambda: [b.status for b in batches(services)] == [BatchStatus.SENDING], timeout=10,
+                          interval=0.02)
+        assert runner.invoke(args=["broadcast", "cancel", "1"]).exit_code == 0  # LINE is still answering
+        sending.result(timeout=30)
+    assert [c["status"] for c in multicasts(emulator)] == [500]  # never tried again
+    [batch] = batches(services)
+    assert batch.status == BatchStatus.CANCELLED and batch.maybe_delivered  # a 500 may still have reached LINE
+    report = status(runner)
+    assert "Status: cancelled" in report and "pending 0 · sending 0 · cancelled 10" in report
