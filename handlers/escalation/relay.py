@@ -46,13 +46,15 @@ def on_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | Non
     customer = ctx.session.get(Customer, case.customer_id)
     if not customers.can_push(customer):
         return [Text(ctx.t("case.reply_unreachable", number=case.id, name=cards.customer_name(ctx.t, customer)))]
-    cases.add_message(ctx.session, case=case, kind=CaseMessageKind.STAFF, text=event.text, now=ctx.now,
+    sent = clip_to_line_length(event.text, MAX_RELAYED)
+    cases.add_message(ctx.session, case=case, kind=CaseMessageKind.STAFF, text=sent, now=ctx.now,
                       staff_id=actor.id, event_id=event.id)
     cases.mark_first_response(ctx.session, case_id=case.id, now=ctx.now)
-    shop = ctx.catalogue.text("case.reply_to_customer", customer.language,
-                              text=clip_to_line_length(event.text, MAX_RELAYED))
-    return [Text(ctx.t("case.reply_sent", number=case.id, name=cards.customer_name(ctx.t, customer))),
-            Notify(to=customer.line_user_id, messages=(Text(shop),), customer_id=customer.id)]
+    shop = ctx.catalogue.text("case.reply_to_customer", customer.language, text=sent)
+    confirmation = ctx.t("case.reply_sent", number=case.id, name=cards.customer_name(ctx.t, customer))
+    if sent != event.text:  # staff must know the end did not reach the customer
+        confirmation += "\n" + ctx.t("case.reply_clipped", kept=len(sent))
+    return [Text(confirmation), Notify(to=customer.line_user_id, messages=(Text(shop),), customer_id=customer.id)]
 
 
 def on_staff_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | None:

@@ -154,9 +154,11 @@ def test_a_long_reply_full_of_emoji_still_reaches_the_customer(services, emulato
     clerk.tap(card, t("case.button.reply"), group=staff_group)
     clerk.inbox()
     answer = "非常抱歉🙏" * 1200
-    clerk.say(answer)
+    [confirmation] = clerk.say(answer)
     [relayed] = customer.texts()
     assert answer.startswith(relayed) and len(relayed.encode("utf-16-le")) // 2 <= 5000
+    kept = len(relayed) - len(t("case.reply_to_customer", text=""))  # the shop's wrapper around the reply
+    assert confirmation["text"].endswith(t("case.reply_clipped", kept=kept))
     assert {c["status"] for c in emulator.calls("/v2/bot/message/push")} == {200}
 
 
