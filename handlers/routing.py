@@ -43,6 +43,8 @@ class Router:
 
     def on_event(self, event_type: str, handler: Handler) -> None:
         """Handle every event of a type (follow, unfollow, join...)."""
+        if event_type in self._events:  # a second module would silently take the first one's events
+            raise ValueError(f"{event_type} events already have a handler")
         self._events[event_type] = handler
 
     def on_postback(self, action: Action, handler: Handler) -> None:

@@ -7,6 +7,7 @@ import pytest
 from bot import postback
 from handlers.actions import Action
 from handlers.replies import Postback
+from handlers.routing import Router
 from tests import factories
 
 
@@ -54,3 +55,14 @@ def test_postback_codec_round_trips_and_rejects_long_data():
     assert postback.decode("action=unknown") is None
     with pytest.raises(postback.PostbackTooLong):
         postback.encode(Postback(Action.HELP, {"x": "y" * 400}))
+
+
+def test_a_second_handler_for_an_event_type_or_action_is_refused():
+    """Two modules claiming one event type would silently leave the first one deaf."""
+    router = Router()
+    router.on_event("follow", lambda ctx, event: [])
+    with pytest.raises(ValueError, match="follow events already have a handler"):
+        router.on_event("follow", lambda ctx, event: [])
+    router.on_postback(Action.HELP, lambda ctx, event: [])
+    with pytest.raises(ValueError, match="already has a handler"):
+        router.on_postback(Action.HELP, lambda ctx, event: [])
