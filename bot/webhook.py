@@ -51,6 +51,9 @@ def callback():
     """Accept a LINE webhook: signature over the raw bytes, then store before answering."""
     signature = request.headers.get("X-Line-Signature")
     body = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 from Flask
+    if request.content_length is None and len(body) >= current_app.config["MAX_CONTENT_LENGTH"]:
+        # chunked (no Content-Length): Werkzeug stops reading at the limit instead of refusing
+        _reject(413, "chunked body over the size limit")
     if not signature:
         _reject(400, "missing X-Line-Signature")
     try:

@@ -126,3 +126,15 @@ def test_healthz_answers_while_a_worker_holds_the_write_lock(live_bot, services,
         waited = time.monotonic() - started
     assert response.status_code == 200 and response.json()["events"] == {"done": 1}
     assert waited < 2, f"healthz waited {waited:.1f} s for the write lock"
+
+
+def test_a_chunked_body_over_one_mebibyte_is_413_too(live_bot, services, customer_id):
+    """Without a Content-Length (a proxy that re-chunks), the limit must still answer 413, not 'invalid signature'."""
+    event = factories.make_text_event(customer_id, "x" * (1024 * 1024))
+    body = factories.envelope(event)
+    chunks = (body[i:i + 65536] for i in range(0, len(body), 65536))  # requests sends a generator chunked
+    response = requests.post(f"{live_bot.url}/callback", data=chunks, timeout=30,
+                             headers={"X-Line-Signature": factories.sign(body, CHANNEL_SECRET),
+                                      "Content-Type": "application/json; charset=utf-8"})
+    assert response.status_code == 413
+    assert stored_events(services) == []
