@@ -156,21 +156,30 @@ def targeted(criteria: Criteria) -> list[ColumnElement[bool]]:
 
 
 def awaits_broadcast(session: Session, *, customer_id: int, version_id: int) -> bool:
-    """Whether a broadcast of this version still means to invite the customer (see ``_queued``)."""
-    return session.scalar(select(Customer.id).where(Customer.id == customer_id, _queued(version_id))) is not None
+    """Whether a broadcast of this version still means to invite the customer (see ``_queued``).
+
+    Looked up by the recipients' key (broadcast, customer), not by listing a running broadcast's
+    100,000 recipients for each invitation.
+    """
+    found = _still_to_reach(version_id).where(BroadcastRecipient.customer_id == customer_id).limit(1)
+    return session.scalar(found) is not None
+
+
+def _still_to_reach(version_id: int):
+    """The recipients of broadcasts of this version that have not reached them yet but still may (sending,
+    or stopped or partly failed and waiting for a resume): their invitation is recorded only once LINE has it."""
+    batch = and_(BroadcastBatch.broadcast_id == BroadcastRecipient.broadcast_id,
+                 BroadcastBatch.number == BroadcastRecipient.batch_number)
+    return (select(BroadcastRecipient.customer_id)
+            .join(Broadcast, Broadcast.id == BroadcastRecipient.broadcast_id).join(BroadcastBatch, batch)
+            .where(Broadcast.version_id == version_id,
+                   Broadcast.status.in_((BroadcastStatus.SENDING, BroadcastStatus.STOPPED, BroadcastStatus.PARTIAL)),
+                   BroadcastBatch.status.in_((BatchStatus.PENDING, BatchStatus.SENDING, BatchStatus.FAILED))))
 
 
 def _queued(version_id: int) -> ColumnElement[bool]:
-    """In another broadcast of this version that has not reached them yet but still may (sending, or
-    stopped or partly failed and waiting for a resume): their invitation is recorded only once LINE has it."""
-    batch = and_(BroadcastBatch.broadcast_id == BroadcastRecipient.broadcast_id,
-                 BroadcastBatch.number == BroadcastRecipient.batch_number)
-    waiting = (select(BroadcastRecipient.customer_id)
-               .join(BroadcastBatch, batch).join(Broadcast, Broadcast.id == BroadcastRecipient.broadcast_id)
-               .where(Broadcast.version_id == version_id,
-                      Broadcast.status.in_((BroadcastStatus.SENDING, BroadcastStatus.STOPPED, BroadcastStatus.PARTIAL)),
-                      BroadcastBatch.status.in_((BatchStatus.PENDING, BatchStatus.SENDING, BatchStatus.FAILED))))
-    return Customer.id.in_(waiting)
+    """In another broadcast of this version that has not reached them yet but still may."""
+    return Customer.id.in_(_still_to_reach(version_id))
 
 
 def exclusions(rules: Rules) -> list[tuple[Exclusion, ColumnElement[bool]]]:
