@@ -7,6 +7,7 @@ for the negative (complaint) class, because that is the class that pages staff.
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -46,9 +47,12 @@ class Metrics:
     fn: int
     tn: int
 
-    def to_dict(self) -> dict[str, float | int]:
-        """Return a JSON-ready mapping with rounded ratios."""
-        return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
+    def to_dict(self) -> dict[str, float | int | None]:
+        """Return a JSON-ready mapping with rounded ratios; an undefined value (AUC with one class) is None."""
+        return {
+            k: (round(v, 4) if math.isfinite(v) else None) if isinstance(v, float) else v
+            for k, v in asdict(self).items()
+        }
 
     def to_text(self) -> str:
         """Return a short human-readable report (complaint = negative class)."""
@@ -58,7 +62,7 @@ class Metrics:
             f"complaint precision: {self.precision:.4f}\n"
             f"complaint recall: {self.recall:.4f}\n"
             f"complaint F1: {self.f1:.4f}\n"
-            f"ROC AUC: {self.auc:.4f}\n"
+            f"ROC AUC: {f'{self.auc:.4f}' if math.isfinite(self.auc) else 'n/a (needs both classes)'}\n"
             f"false-positive rate (non-complaints flagged): {self.false_positive_rate:.4f}\n"
             f"confusion: tp={self.tp} fp={self.fp} fn={self.fn} tn={self.tn}"
         )

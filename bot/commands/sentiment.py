@@ -76,7 +76,7 @@ def eval_command(file: str, output_format: str, threshold: float | None, scorer:
         metrics = evaluate(predict(examples, probabilities, threshold))
         extra["threshold"] = threshold
     if output_format == "json":
-        click.echo(json.dumps({**metrics.to_dict(), **extra}, ensure_ascii=False))
+        click.echo(json.dumps({**metrics.to_dict(), **extra}, ensure_ascii=False, allow_nan=False))
     else:
         for key, value in extra.items():
             click.echo(f"{key}: {value}")

@@ -130,3 +130,14 @@ def test_eval_command_text_and_baseline(runner: FlaskCliRunner, small_csv: Path)
 def test_eval_command_missing_file(runner: FlaskCliRunner, tmp_path: Path) -> None:
     result = runner.invoke(args=["sentiment", "eval", str(tmp_path / "nope.csv")])
     assert result.exit_code != 0
+
+
+def test_eval_command_json_has_null_auc_for_one_class(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "praise.csv"
+    path.write_text("text,label\n請問你們幾點開門？,1\n謝謝老闆,1\n", encoding="utf-8")
+    result = runner.invoke(args=["sentiment", "eval", str(path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output, parse_constant=lambda name: pytest.fail(f"invalid JSON constant {name}"))
+    assert data["auc"] is None and data["n"] == 2
+    text = runner.invoke(args=["sentiment", "eval", str(path)])
+    assert "ROC AUC: n/a" in text.output
