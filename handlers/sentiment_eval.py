@@ -7,6 +7,7 @@ for the negative (complaint) class, because that is the class that pages staff.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -68,20 +69,42 @@ class Metrics:
         )
 
 
+def _read_text(path: str | Path) -> str:
+    """Return the file's text: UTF-8 (BOM tolerated), or Big5/cp950 as Excel saves CSV in Taiwan."""
+    raw = Path(path).read_bytes()
+    for encoding in ("utf-8-sig", "cp950"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError(f"{path}: not UTF-8 or Big5 text; save it as CSV UTF-8")
+
+
 def load_csv(path: str | Path) -> list[Example]:
-    """Read a ``text,label`` CSV (UTF-8, BOM tolerated); rows with an empty text are skipped."""
+    """Read a ``text,label`` CSV (UTF-8 or Big5, BOM tolerated); rows with an empty text are skipped.
+
+    Column names are matched ignoring case and surrounding spaces; other columns are ignored.
+    Raises ``ValueError`` with a one-line message for a file that cannot be used.
+    """
+    text = _read_text(path)
+    if not text.strip():
+        raise ValueError(f"{path}: empty file; expected a header line text,label")
     examples: list[Example] = []
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None or not {"text", "label"} <= set(reader.fieldnames):
-            raise ValueError(f"{path}: expected columns text,label")
-        for line, row in enumerate(reader, start=2):
-            text = (row["text"] or "").strip()
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        if reader.fieldnames is None or not {"text", "label"} <= {f.strip().lower() for f in reader.fieldnames}:
+            raise ValueError(f"{path}: expected columns text,label in the first line")
+        reader.fieldnames = [f.strip().lower() for f in reader.fieldnames]
+        for row in reader:
+            line = reader.line_num
+            text_cell = (row["text"] or "").strip()
             label = (row["label"] or "").strip()
             if label not in ("0", "1"):
                 raise ValueError(f"{path}:{line}: label must be 0 or 1, got {label!r}")
-            if text:
-                examples.append(Example(text=text, label=int(label)))
+            if text_cell:
+                examples.append(Example(text=text_cell, label=int(label)))
+    except csv.Error as error:
+        raise ValueError(f"{path}:{reader.line_num}: not a readable CSV file ({error})") from error
     return examples
 
 

@@ -63,7 +63,10 @@ def _thresholds() -> ComplaintThresholds:
 )
 def eval_command(file: str, output_format: str, threshold: float | None, scorer: str, folds: int) -> None:
     """Evaluate on a text,label CSV (1 = not a complaint, 0 = complaint)."""
-    examples = load_csv(file)
+    try:
+        examples = load_csv(file)
+    except (OSError, ValueError) as error:
+        raise click.ClickException(str(error)) from error
     probabilities = _probabilities(scorer)
     extra: dict[str, object] = {"file": file, "scorer": scorer}
     if folds > 1:

@@ -141,3 +141,32 @@ def test_eval_command_json_has_null_auc_for_one_class(runner: FlaskCliRunner, tm
     assert data["auc"] is None and data["n"] == 2
     text = runner.invoke(args=["sentiment", "eval", str(path)])
     assert "ROC AUC: n/a" in text.output
+
+
+def test_load_csv_reads_big5_and_excel_headers(tmp_path: Path) -> None:
+    big5 = tmp_path / "excel_big5.csv"
+    big5.write_bytes("text,label\r\n等很久,0\r\n謝謝老闆,1\r\n".encode("cp950"))
+    assert load_csv(big5) == [Example("等很久", 0), Example("謝謝老闆", 1)]
+    headers = tmp_path / "headers.csv"
+    headers.write_text("Label, Text \n0,等很久\n", encoding="utf-8")
+    assert load_csv(headers) == [Example("等很久", 0)]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty file"),
+        ("等很久,0\n".encode(), "expected columns text,label"),
+        ("text,label\n好,positive\n".encode(), "label must be 0 or 1"),
+        (b"text,label\n\xff\xfe\x80\x81,1\n", "not UTF-8 or Big5"),
+    ],
+)
+def test_eval_command_reports_bad_files_in_one_line(
+    runner: FlaskCliRunner, tmp_path: Path, content: bytes, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_bytes(content)
+    result = runner.invoke(args=["sentiment", "eval", str(path)])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert message in result.output and result.output.startswith("Error:")
