@@ -44,10 +44,28 @@ def _thresholds() -> ComplaintThresholds:
     return ComplaintThresholds.from_mapping(current_app.config)
 
 
+def _check_threshold(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not 0.0 <= value <= 1.0:  # also rejects nan
+        raise click.BadParameter(f"must be a probability between 0 and 1, got {value}")
+    return value
+
+
+def _check_folds(_ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    if value == 1 or value < 0:
+        raise click.BadParameter(f"must be 0 (fixed threshold) or at least 2, got {value}")
+    return value
+
+
 @sentiment_cli.command("eval")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--threshold", type=float, default=None, help="Complaint probability threshold (default: config).")
+@click.option(
+    "--threshold",
+    type=float,
+    default=None,
+    callback=_check_threshold,
+    help="Complaint probability threshold (default: config).",
+)
 @click.option(
     "--scorer",
     type=click.Choice(SCORERS),
@@ -59,6 +77,7 @@ def _thresholds() -> ComplaintThresholds:
     "--folds",
     type=int,
     default=0,
+    callback=_check_folds,
     help="Tune the threshold on k-1 folds and report held-out folds (0 = fixed threshold).",
 )
 def eval_command(file: str, output_format: str, threshold: float | None, scorer: str, folds: int) -> None:
@@ -67,6 +86,10 @@ def eval_command(file: str, output_format: str, threshold: float | None, scorer:
         examples = load_csv(file)
     except (OSError, ValueError) as error:
         raise click.ClickException(str(error)) from error
+    if not examples:
+        raise click.ClickException(f"{file}: no messages to evaluate (every row has an empty text)")
+    if folds > len(examples):
+        raise click.ClickException(f"--folds {folds}: more folds than the {len(examples)} messages in {file}")
     probabilities = _probabilities(scorer)
     extra: dict[str, object] = {"file": file, "scorer": scorer}
     if folds > 1:

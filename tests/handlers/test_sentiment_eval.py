@@ -170,3 +170,29 @@ def test_eval_command_reports_bad_files_in_one_line(
     assert result.exit_code == 1
     assert isinstance(result.exception, SystemExit), result.exception
     assert message in result.output and result.output.startswith("Error:")
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (["--folds", "1"], "--folds"),
+        (["--folds", "-3"], "--folds"),
+        (["--folds", "5"], "more folds than the 4 messages"),
+        (["--threshold", "1.5"], "--threshold"),
+        (["--threshold", "nan"], "--threshold"),
+    ],
+)
+def test_eval_command_rejects_unusable_options(
+    runner: FlaskCliRunner, small_csv: Path, options: list[str], message: str
+) -> None:
+    result = runner.invoke(args=["sentiment", "eval", str(small_csv), "--format", "json", *options])
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit), result.output
+    assert message in result.output
+
+
+def test_eval_command_rejects_a_file_without_messages(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "header_only.csv"
+    path.write_text("text,label\n,1\n", encoding="utf-8")
+    result = runner.invoke(args=["sentiment", "eval", str(path), "--format", "json"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "no messages" in result.output
