@@ -38,10 +38,17 @@ def _probabilities(scorer: str) -> Callable[[list[str]], list[float]]:
 
 
 def _thresholds() -> ComplaintThresholds:
-    """Thresholds from the app config (``COMPLAINT_*`` keys), defaults otherwise."""
+    """Thresholds the bot uses (``KOUBEI_COMPLAINT_*`` settings), then ``COMPLAINT_*`` app config keys."""
     from handlers.complaint_detection import ComplaintThresholds
 
-    return ComplaintThresholds.from_mapping(current_app.config)
+    settings = current_app.config.get("KOUBEI_SETTINGS")
+    extra = getattr(settings, "extra", None) or {}
+    mapping = {key[len("KOUBEI_") :]: value for key, value in extra.items() if key.startswith("KOUBEI_COMPLAINT_")}
+    mapping.update(current_app.config)
+    try:
+        return ComplaintThresholds.from_mapping(mapping)
+    except ValueError as error:
+        raise click.ClickException(f"complaint settings: {error}") from error
 
 
 def _check_threshold(_ctx: click.Context, _param: click.Parameter, value: float | None) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from flask import Flask
@@ -196,3 +197,18 @@ def test_eval_command_rejects_a_file_without_messages(runner: FlaskCliRunner, tm
     result = runner.invoke(args=["sentiment", "eval", str(path), "--format", "json"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert "no messages" in result.output
+
+
+def test_eval_command_uses_the_bots_koubei_complaint_settings(small_csv: Path) -> None:
+    # the real app keeps KOUBEI_* settings in KOUBEI_SETTINGS.extra, not in app.config
+    app = Flask(__name__)
+    app.cli.add_command(sentiment_cli)
+    app.config["KOUBEI_SETTINGS"] = SimpleNamespace(extra={"KOUBEI_COMPLAINT_THRESHOLD": "0.999999"})
+    result = app.test_cli_runner().invoke(args=["sentiment", "eval", str(small_csv), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["threshold"] == 0.999999
+
+    app.config["KOUBEI_SETTINGS"] = SimpleNamespace(extra={"KOUBEI_COMPLAINT_THRESHOLD": "abc"})
+    result = app.test_cli_runner().invoke(args=["sentiment", "eval", str(small_csv)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "COMPLAINT_THRESHOLD must be a number" in result.output
