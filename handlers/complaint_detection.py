@@ -176,10 +176,11 @@ def classify_batch(
     """Classify many messages, scoring the n-gram model in one vectorised call."""
     verdicts: list[Verdict | None] = [None] * len(texts)
     pending: list[tuple[int, Signals, str]] = []
-    for index, text in enumerate(texts):
-        signals = analyze(text or "")
+    for index, raw in enumerate(texts):
+        text = sentiment.clean_text(raw or "")
+        signals = analyze(text)
         if signals.sticker:
-            verdicts[index] = _sticker_verdict(text or "")
+            verdicts[index] = _sticker_verdict(text)
         else:
             pending.append((index, signals, complaint_model.prepare(text)))
     logits = complaint_model.get_model().complaint_logits([prepared for _, _, prepared in pending])

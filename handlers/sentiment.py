@@ -8,11 +8,16 @@ the cached objects. snownlp was trained on Simplified Chinese, so text is conver
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
 
 NEUTRAL = 0.5
+
+# Zero-width, soft-hyphen, BOM and direction marks are invisible in a chat bubble but split words;
+# lone surrogates (a broken emoji pair, which json.loads accepts) cannot even be encoded for OpenCC.
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ud800-\udfff]")
 
 _lock = threading.Lock()
 _converter: Any = None
@@ -43,6 +48,11 @@ def _get_classify() -> Callable[[str], float]:
     return _classify
 
 
+def clean_text(text: str) -> str:
+    """Drop characters a customer cannot see or that are not valid text, before any scoring."""
+    return _INVISIBLE.sub("", text)
+
+
 def to_simplified(text: str) -> str:
     """Convert Traditional Chinese to Simplified, the script snownlp and the review corpus use."""
     if not text:
@@ -60,7 +70,8 @@ def score_simplified(simplified: str) -> float:
 
 def score(text: str) -> float:
     """Return the probability in [0, 1] that ``text`` is positive; empty text is neutral (0.5)."""
-    if not text or not text.strip():
+    text = clean_text(text or "")
+    if not text.strip():
         return NEUTRAL
     return score_simplified(to_simplified(text.strip()))
 

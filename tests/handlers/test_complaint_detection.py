@@ -110,6 +110,33 @@ def test_sticker_detection() -> None:
     assert not is_sticker("好") and not is_sticker("ok")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "１２３４５",
+        "https://example.com/order?id=123",
+        "The food was cold and the delivery took two hours.",
+        "外送 late 了 1 hour，very bad",
+        "\n\n退款\n\n",
+        "等了一個小時\ud83d還沒送到",  # a lone surrogate, which json.loads lets through from a webhook body
+        "\udcff",
+    ],
+)
+def test_unusual_input_gives_a_sane_verdict(text: str) -> None:
+    verdict = classify(text)
+    assert 0.0 <= verdict.complaint_probability <= 1.0 and 0.0 <= verdict.sentiment <= 1.0
+
+
+def test_invisible_characters_are_ignored() -> None:
+    """Zero-width and direction marks pasted into a message must not hide a complaint term."""
+    plain = classify("我要退款")
+    for hidden in ("我要退\u200b款", "\ufeff我要退\u2060款\u200d", "\u202e我要退款"):
+        verdict = classify(hidden)
+        assert verdict.reasons == plain.reasons
+        assert verdict.complaint_probability == pytest.approx(plain.complaint_probability)
+    assert classify("\u200b\u200c\u200d").reasons == ("empty",)
+
+
 def test_thresholds_change_the_decision() -> None:
     text = "等了一個小時還沒送到"
     assert classify(text).is_complaint is True

@@ -26,6 +26,12 @@ def test_empty_text_is_neutral(text: str) -> None:
     assert sentiment.score(text) == sentiment.NEUTRAL == 0.5
 
 
+def test_malformed_and_invisible_characters_are_handled() -> None:
+    assert 0.0 <= sentiment.score("好吃\ud800") <= 1.0  # a lone surrogate must not crash OpenCC
+    assert sentiment.score("\u200b\u200d\ufeff") == sentiment.NEUTRAL
+    assert sentiment.score("很\u200b難\u200b吃") == sentiment.score("很難吃")
+
+
 def test_scores_are_probabilities_and_ordered() -> None:
     good = sentiment.score("東西很好吃，服務也很親切，非常滿意")
     bad = sentiment.score("太難吃了，服務態度很差，非常失望")
