@@ -123,7 +123,11 @@ def build_model_command() -> None:
 
     complaint_model.reset()
     complaint_model.configure(current_app.instance_path)
-    model = complaint_model.get_model()
+    try:
+        model = complaint_model.get_model()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise click.ClickException(f"cannot cache the model in {current_app.instance_path}: {reason}") from error
     click.echo(f"complaint model {model.fingerprint} cached in {current_app.instance_path}")
 
 

@@ -212,3 +212,18 @@ def test_eval_command_uses_the_bots_koubei_complaint_settings(small_csv: Path) -
     result = app.test_cli_runner().invoke(args=["sentiment", "eval", str(small_csv)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert "COMPLAINT_THRESHOLD must be a number" in result.output
+
+
+def test_build_model_reports_an_unwritable_instance_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from handlers import complaint_model
+
+    monkeypatch.setattr(complaint_model, "_model", complaint_model._model)  # restored after the test
+    monkeypatch.setattr(complaint_model, "_cache_dir", complaint_model._cache_dir)
+    monkeypatch.setattr(complaint_model, "build", lambda model_fingerprint: object())  # skip the slow fit
+    instance = tmp_path / "instance"
+    instance.write_text("a file where the instance folder should be", encoding="utf-8")
+    app = Flask(__name__, instance_path=str(instance))
+    app.cli.add_command(sentiment_cli)
+    result = app.test_cli_runner().invoke(args=["sentiment", "build-model"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert result.output.startswith("Error:") and str(instance) in result.output
