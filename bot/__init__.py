@@ -17,7 +17,7 @@ from bot.line_client import LineClient
 from bot.services import EXTENSION_KEY, Services
 from handlers import build_router
 from handlers.catalogue import Catalogue, CatalogueError
-from handlers.escalation.options import CaseOptions
+from handlers.escalation.options import CaseOptions, complaint_thresholds
 from handlers.options import OptionError, shop_zone
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings.validate()
     shop_zone(settings.extra)  # a bad KOUBEI_TIMEZONE, KOUBEI_CASE_* or KOUBEI_BUSINESS_HOURS stops the start
     CaseOptions.from_options(settings.extra)
+    complaint_thresholds(settings.extra)  # else a bad KOUBEI_COMPLAINT_* would fail every text message
     app = Flask(__name__, instance_path=str(settings.instance_path))
     app.session_interface = CookieSessions()
     app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, SECRET_KEY=settings.secret_key.reveal()

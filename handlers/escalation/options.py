@@ -124,7 +124,10 @@ def complaint_thresholds(options: Mapping[str, str]) -> ComplaintThresholds:
     """Complaint detection tuned by KOUBEI_COMPLAINT_THRESHOLD and the other KOUBEI_COMPLAINT_* weights."""
     tuned = {key[len(COMPLAINT_PREFIX):]: value for key, value in options.items()
              if key.startswith(f"{COMPLAINT_PREFIX}COMPLAINT_")}
-    return ComplaintThresholds.from_mapping(tuned)
+    try:
+        return ComplaintThresholds.from_mapping(tuned)
+    except ValueError as error:  # names the setting, e.g. KOUBEI_COMPLAINT_THRESHOLD
+        raise OptionError(f"{COMPLAINT_PREFIX}{error}") from None
 
 
 def local_time(t: Translator, moment: datetime, now: datetime, zone: ZoneInfo) -> str:

@@ -95,6 +95,8 @@ BAD_SETTINGS = {
     "business hours": ({"KOUBEI_BUSINESS_HOURS": "9-21"},
                        "KOUBEI_BUSINESS_HOURS must look like 'mon-sat 09:00-21:00' or '09:00-21:00', got '9-21'"),
     "claim minutes": ({"KOUBEI_CASE_CLAIM_MINUTES": "abc"}, "KOUBEI_CASE_CLAIM_MINUTES must be a number, got 'abc'"),
+    "complaint threshold": ({"KOUBEI_COMPLAINT_THRESHOLD": "0,6"},
+                            "KOUBEI_COMPLAINT_THRESHOLD must be a number, got '0,6'"),
     "tunable": ({"KOUBEI_EVENT_BATCH_SIZE": "many"}, "KOUBEI_EVENT_BATCH_SIZE must be a whole number, got 'many'"),
     "missing catalogue": ({"KOUBEI_CATALOGUE": "/nonexistent/texts.toml"},
                           "KOUBEI_CATALOGUE: cannot read /nonexistent/texts.toml: No such file or directory"),
