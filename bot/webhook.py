@@ -65,7 +65,9 @@ def callback():
         _reject(400, "invalid signature")
     try:
         payload = json.loads(text)
-    except ValueError:
+        if "\\u" in text:  # escapes may encode half an emoji, which no database stores
+            json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except ValueError:  # UnicodeEncodeError included
         _reject(400, "malformed webhook body")
     try:
         raw_events = _valid_events(payload)

@@ -138,3 +138,11 @@ def test_a_chunked_body_over_one_mebibyte_is_413_too(live_bot, services, custome
                                       "Content-Type": "application/json; charset=utf-8"})
     assert response.status_code == 413
     assert stored_events(services) == []
+
+
+def test_a_body_whose_json_holds_a_lone_surrogate_is_400(live_bot, services, customer_id):
+    """JSON may escape half an emoji ("\\ud83d"); no database can store it, so it is refused, not a 500."""
+    event = factories.make_text_event(customer_id, "PLACEHOLDER")
+    body = factories.envelope(event).replace(b"PLACEHOLDER", b"\\ud83d broken")
+    assert live_bot.post(body, factories.sign(body, CHANNEL_SECRET)).status_code == 400
+    assert stored_events(services) == []
