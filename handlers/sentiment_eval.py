@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from handlers.spreadsheets import decode_csv
+
 
 @dataclass(frozen=True)
 class Example:
@@ -71,13 +73,10 @@ class Metrics:
 
 def _read_text(path: str | Path) -> str:
     """Return the file's text: UTF-8 (BOM tolerated), or Big5/cp950 as Excel saves CSV in Taiwan."""
-    raw = Path(path).read_bytes()
-    for encoding in ("utf-8-sig", "cp950"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValueError(f"{path}: not UTF-8 or Big5 text; save it as CSV UTF-8")
+    text = decode_csv(Path(path).read_bytes())
+    if text is None:
+        raise ValueError(f"{path}: not UTF-8 or Big5 text; save it as CSV UTF-8")
+    return text
 
 
 def load_csv(path: str | Path) -> list[Example]:

@@ -1,4 +1,6 @@
-"""CSV files that shop owners open in Excel: a cell that would start a formula is written as text.
+"""CSV files that shop owners open in Excel or save from it.
+
+Writing: a cell that would start a formula is written as text.
 
 Customers choose their LINE names and type free-text answers; a value such as
 ``=HYPERLINK("http://…","點我")`` would otherwise run as a formula when the file is opened.
@@ -12,6 +14,22 @@ from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# UTF-8 with or without Excel's BOM, then Big5: what Excel on Traditional-Chinese Windows saves as "CSV"
+ENCODINGS = ("utf-8-sig", "cp950")
+
+
+def decode_csv(data: bytes) -> str | None:
+    """A CSV file's text as Excel saves it in Taiwan (UTF-8 or Big5); None when it is neither.
+
+    The encoding is chosen once for the whole file, never line by line: a UTF-8 file with one
+    stray byte must be refused, not half read as Big5.
+    """
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def text_cell(value: Any) -> Any:

@@ -38,15 +38,16 @@ def _probabilities(scorer: str) -> Callable[[list[str]], list[float]]:
 
 
 def _thresholds() -> ComplaintThresholds:
-    """Thresholds the bot uses (``KOUBEI_COMPLAINT_*`` settings), then ``COMPLAINT_*`` app config keys."""
+    """The bot's own thresholds (its ``KOUBEI_COMPLAINT_*`` settings, read as complaint detection reads
+    them); in another app that registers this CLI, its ``COMPLAINT_*`` config keys."""
     from handlers.complaint_detection import ComplaintThresholds
+    from handlers.escalation.options import complaint_thresholds
 
     settings = current_app.config.get("KOUBEI_SETTINGS")
-    extra = getattr(settings, "extra", None) or {}
-    mapping = {key[len("KOUBEI_") :]: value for key, value in extra.items() if key.startswith("KOUBEI_COMPLAINT_")}
-    mapping.update(current_app.config)
     try:
-        return ComplaintThresholds.from_mapping(mapping)
+        if settings is not None:
+            return complaint_thresholds(settings.extra)
+        return ComplaintThresholds.from_mapping(current_app.config)
     except ValueError as error:
         raise click.ClickException(f"complaint settings: {error}") from error
 

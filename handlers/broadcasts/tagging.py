@@ -14,14 +14,13 @@ from typing import TextIO
 from sqlalchemy.orm import Session
 
 from handlers.broadcasts.segments import InvalidSegment, normalize_tag
+from handlers.spreadsheets import decode_csv
 from storage import customer_tags
 
 USER_ID = re.compile(r"^U[0-9a-f]{32}$")
 ID_COLUMNS = ("line_user_id", "user_id", "userid")
 TAG_COLUMNS = ("tags", "tag")
 TAG_SEPARATORS = re.compile(r"[;|]")
-# UTF-8 with or without Excel's BOM, then Big5: what Excel on Traditional-Chinese Windows saves as "CSV"
-ENCODINGS = ("utf-8-sig", "cp950")
 
 
 @dataclass
@@ -76,15 +75,11 @@ def read_tag_file(handle: TextIO) -> TagFile:
 
 
 def read_tag_bytes(data: bytes) -> TagFile:
-    """Read a tag CSV saved as UTF-8 or Big5, choosing the encoding once for the whole file."""
-    # never line by line: a UTF-8 file with one stray byte must be refused, not half read as Big5
-    for encoding in ENCODINGS:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return read_tag_file(io.StringIO(text, newline=""))
-    return TagFile(problems=["the file must be UTF-8 or Big5 (cp950) text; in Excel, save it as CSV UTF-8"])
+    """Read a tag CSV saved as UTF-8 or Big5."""
+    text = decode_csv(data)
+    if text is None:
+        return TagFile(problems=["the file must be UTF-8 or Big5 (cp950) text; in Excel, save it as CSV UTF-8"])
+    return read_tag_file(io.StringIO(text, newline=""))
 
 
 def tag_customers(session: Session, *, pairs: Iterable[tuple[str, str]], now: datetime) -> Tagged:
