@@ -186,12 +186,9 @@ def exclusions(rules: Rules) -> list[tuple[Exclusion, ColumnElement[bool]]]:
     """Each always-on rule as a condition that excludes, in the order they are reported."""
     responses = select(SurveyResponse.customer_id)
     rules_in_order = [
-        (Exclusion.UNFOLLOWED, Customer.follow_status == FollowStatus.UNFOLLOWED),
-        (Exclusion.STAFF, Customer.line_user_id.in_(active_staff_line_ids())),
-        (Exclusion.OPTED_OUT, Customer.id.in_(select(SurveyOptOut.customer_id))),
+        *_unwilling(),
         (Exclusion.OPEN_CASE, Customer.id.in_(select(Case.customer_id).where(Case.status != CaseStatus.RESOLVED))),
-        (Exclusion.ALREADY_ANSWERED, Customer.id.in_(responses.where(
-            SurveyResponse.version_id == rules.version_id, SurveyResponse.state == ResponseState.COMPLETED))),
+        (Exclusion.ALREADY_ANSWERED, _answered(rules.version_id)),
         (Exclusion.ALREADY_INVITED, or_(Customer.id.in_(select(SurveyInvitation.customer_id).where(
             SurveyInvitation.version_id == rules.version_id)), _queued(rules.version_id))),
         (Exclusion.IN_PROGRESS, Customer.id.in_(responses.where(
@@ -206,14 +203,24 @@ def no_longer_reachable(version_id: int) -> ColumnElement[bool]:
     """Who must not get a snapshotted invitation after all (checked again before each batch's first call,
     which may come days after the snapshot when a send waits for a resume): unfollowed, now staff, opted out,
     or invited to or finished this version by another path meanwhile."""
-    return or_(Customer.follow_status == FollowStatus.UNFOLLOWED,
-               Customer.line_user_id.in_(active_staff_line_ids()),
-               Customer.id.in_(select(SurveyOptOut.customer_id)),
+    return or_(*(condition for _, condition in _unwilling()),
                # per customer, on the (customer, version) key: this version's invitations grow to the whole
                # broadcast as it is sent, too many to list again before each batch
                exists().where(SurveyInvitation.customer_id == Customer.id, SurveyInvitation.version_id == version_id),
-               Customer.id.in_(select(SurveyResponse.customer_id).where(
-                   SurveyResponse.version_id == version_id, SurveyResponse.state == ResponseState.COMPLETED)))
+               _answered(version_id))
+
+
+def _unwilling() -> list[tuple[Exclusion, ColumnElement[bool]]]:
+    """Who may not be invited whatever the survey: blocked the account, enrolled staff, opted out."""
+    return [(Exclusion.UNFOLLOWED, Customer.follow_status == FollowStatus.UNFOLLOWED),
+            (Exclusion.STAFF, Customer.line_user_id.in_(active_staff_line_ids())),
+            (Exclusion.OPTED_OUT, Customer.id.in_(select(SurveyOptOut.customer_id)))]
+
+
+def _answered(version_id: int) -> ColumnElement[bool]:
+    """Finished this survey version."""
+    return Customer.id.in_(select(SurveyResponse.customer_id).where(
+        SurveyResponse.version_id == version_id, SurveyResponse.state == ResponseState.COMPLETED))
 
 
 def language_group(language_of: Mapping[str, str], default: str) -> ColumnElement[str]:
