@@ -20,6 +20,7 @@ and the sweep retries it.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -168,27 +169,35 @@ def _handle_all(services: Services, claim: _Claim, rows: list[Row],
         return [delivery.held_attempt(outbound, now) for outbound in written]
 
 
-def process_event(services: Services, event_id: int) -> list[delivery.Attempt]:
-    """Process a stored event once (and others waiting with it); return the outbox rows to send now.
+def process_claims(services: Services, event_id: int) -> Iterator[list[delivery.Attempt]]:
+    """Process a stored event once (and others waiting with it); yield each claim's outbox rows to send.
 
     Then the events its senders wrote meanwhile: a claim leaves an event whose sender has an
     earlier one with another worker, so that worker takes it up once the earlier one is done.
+    In a backlog those followers chain on through the senders' later messages; the caller sends
+    each claim's rows before the next claim is taken, or the first replies would wait for the
+    whole chain, past their lease and their reply tokens' life.
     Nothing when another worker has the event or it is finished and nothing else is waiting.
     """
-    attempts: list[delivery.Attempt] = []
     claim = _claim(services, event_id)
+    handled = False
     while claim is not None:
         try:
-            attempts += _process_claim(services, claim)
+            attempts = _process_claim(services, claim)
+        except Exception:
+            if not handled:
+                raise
+            log.exception("a later event of the same senders failed; what was handled is sent")
+            return
+        handled = True
+        yield attempts
+        try:
             with services.db.read_scope() as session:
                 follower = events.waiting_after(session, senders={row.source_user_id for row in claim.rows})
             claim = _claim(services, follower) if follower is not None else None
         except Exception:
-            if not attempts:
-                raise
-            log.exception("a later event of the same senders failed; sending what was handled")
-            break
-    return attempts
+            log.exception("could not take up the senders' later events; the sweep will")
+            return
 
 
 def _process_claim(services: Services, claim: _Claim) -> list[delivery.Attempt]:

@@ -158,6 +158,12 @@ def deliver_now(services: Services, outbound_ids: list[int]) -> None:
             services.queue.deliver(outbound_id, delay=delay)
 
 
+def handle_event(services: Services, event_id: int) -> None:
+    """Process an event and the claims it chains to, sending each claim's replies before the next."""
+    for attempts in dispatch.process_claims(services, event_id):
+        send_held(services, attempts)
+
+
 def send_held(services: Services, attempts: list[delivery.Attempt]) -> None:
     """Send the rows events wrote already claimed for this worker; retries go through the queue."""
     for outbound_id, delay in delivery.deliver_held(services, attempts).items():
@@ -205,7 +211,7 @@ def init_app(app: Flask, settings: Settings) -> Huey:
     @huey.task(name="process_event")
     def process_event_task(event_id: int) -> None:
         services = get_services(app)
-        send_held(services, dispatch.process_event(services, event_id))
+        handle_event(services, event_id)
 
     @huey.task(name="deliver")
     def deliver_task(outbound_id: int) -> None:

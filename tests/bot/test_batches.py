@@ -8,13 +8,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import dispatch, tasks
+from bot import tasks
 from handlers.replies import Text
 from storage import events
 from storage.base import utcnow
 from storage.models import EventStatus, WebhookEvent
 from tests import factories
-from tests.bot.test_recovery import BrokenQueue, later
+from tests.bot.test_recovery import BrokenQueue, later, process_event
 
 
 @pytest.fixture
@@ -48,14 +48,14 @@ def _statuses(services) -> list[tuple[str, int]]:
 def test_a_backlog_is_taken_in_batches_and_every_message_answered_once(live_bot, services, emulator):
     ids, users = _backlog(live_bot, services, emulator, ["你好"] * 5)
 
-    first = dispatch.process_event(services, ids[0])  # its own event and the next two waiting
+    first = process_event(services, ids[0])  # its own event and the next two waiting
     assert len(first) == 3
     assert _statuses(services) == [(EventStatus.DONE, 1)] * 3 + [(EventStatus.RECEIVED, 0)] * 2
     tasks.send_held(services, first)
 
-    second = dispatch.process_event(services, ids[1])  # its event is done: it takes what is still waiting
+    second = process_event(services, ids[1])  # its event is done: it takes what is still waiting
     assert len(second) == 2
-    assert dispatch.process_event(services, ids[4]) == []  # nothing left for the last task
+    assert process_event(services, ids[4]) == []  # nothing left for the last task
     tasks.send_held(services, second)
 
     assert _statuses(services) == [(EventStatus.DONE, 1)] * 5
@@ -72,7 +72,7 @@ def test_a_failing_event_does_not_hold_back_the_rest_of_its_batch(live_bot, serv
     services.router.on_message(0, crash_on_boom)
     ids, users = _backlog(live_bot, services, emulator, ["你好", "boom", "謝謝"])
 
-    attempts = dispatch.process_event(services, ids[0])  # no exception: the others went through
+    attempts = process_event(services, ids[0])  # no exception: the others went through
     tasks.send_held(services, attempts)
 
     assert [len(emulator.messages(user)) for user in users] == [1, 0, 1]
@@ -83,7 +83,7 @@ def test_a_failing_event_does_not_hold_back_the_rest_of_its_batch(live_bot, serv
     services.clock = later(2)
     assert tasks.sweep(services) == (1, 0)  # the failed one is due again at once
     with pytest.raises(RuntimeError, match="handler bug"):  # as the queued task would: it fails again, alone
-        dispatch.process_event(services, ids[1])
+        process_event(services, ids[1])
     assert _statuses(services)[1] == (EventStatus.PROCESSING, 2)
 
 
@@ -132,11 +132,11 @@ def test_a_senders_second_message_waits_for_the_worker_that_has_their_first(live
         # and another worker runs its task
         if event.id == first:
             second = _stored(live_bot, services, (user, "訂單編號是 A1234"))[-1]
-            seen.append(dispatch.process_event(services, second))
+            seen.append(process_event(services, second))
         return {}
 
     services.router.prepare(meanwhile)
-    attempts = dispatch.process_event(services, first)
+    attempts = process_event(services, first)
     assert seen == [[]]  # the other worker left it: the sender's earlier message was still being handled
     assert [a.messages[0]["text"] for a in attempts] == ["收到：餐點送錯了", "收到：訂單編號是 A1234"]
     tasks.send_held(services, attempts)
@@ -150,7 +150,7 @@ def test_a_claim_takes_the_senders_earlier_waiting_message_with_it(live_bot, ser
     ids = _stored(live_bot, services, (users[1], "a"), (users[2], "b"), (users[0], "一"), (users[3], "c"),
                   (users[0], "二"))
     # the batch is the named event and the two oldest waiting; the sender's earlier message joins it
-    attempts = dispatch.process_event(services, ids[4])
+    attempts = process_event(services, ids[4])
     assert [(a.recipient, a.messages[0]["text"]) for a in attempts] == [
         (users[1], "收到：a"), (users[2], "收到：b"), (users[0], "收到：一"), (users[0], "收到：二")]
     assert [status for status, _ in _statuses(services)] == [EventStatus.DONE] * 3 + [EventStatus.RECEIVED,
@@ -194,3 +194,23 @@ def test_a_task_sees_work_only_where_a_claim_would_take_some(live_bot, services,
     with services.db.session_scope() as session:
         events.mark_done(session, event_ids=set(ids), now=now)
     assert not has_work(ids[0], at=lease_until + timedelta(seconds=1))
+
+
+def test_a_chained_backlog_sends_each_claims_replies_before_taking_the_next(live_bot, services, emulator):
+    """A sender's later messages chain one claim to the next; the first replies must not wait for the chain."""
+    [user] = _users(1)
+    services.router.on_message(0, _echo)
+    ids = _stored(live_bot, services, *[(user, text) for text in "一二三四五"])
+    answered_before: dict[int, int] = {}
+
+    def note_answers(options, event):
+        answered_before[event.id] = len(emulator.texts(user))
+        return {}
+
+    services.router.prepare(note_answers)
+    tasks.handle_event(services, ids[0])
+
+    # the first claim (batch size 3) was answered before its follower claim was prepared
+    assert answered_before == {ids[0]: 0, ids[1]: 0, ids[2]: 0, ids[3]: 3, ids[4]: 3}
+    assert emulator.texts(user) == [f"收到：{text}" for text in "一二三四五"]
+    assert _statuses(services) == [(EventStatus.DONE, 1)] * 5
