@@ -120,10 +120,11 @@ def _record_sent(services: Services, accepted: list[tuple[int, str | None]]) -> 
             outbox.record_sent(tx, outbound_id=outbound_id, now=services.clock(), request_id=request_id)
 
 
-def deliver(services: Services, outbound_id: int) -> float | None:
-    """Claim an outbox row and make one attempt; return the delay before the next, if one is due.
+def deliver(services: Services, outbound_id: int) -> tuple[int, float] | None:
+    """Claim an outbox row and make one attempt; return the row to try again and its delay, if one is due.
 
-    Once it is sent or given up, the chat's messages that waited behind it follow, in order.
+    Once it is sent or given up, the chat's messages that waited behind it follow, in order; the
+    row to try again may be one of those, and nothing else would queue its retry.
     """
     while True:
         with services.db.session_scope() as session:
@@ -143,8 +144,10 @@ def deliver(services: Services, outbound_id: int) -> float | None:
             _record_sent(services, [(outbound_id, result.request_id)])
         if delay == 0.0:
             continue
-        if delay is not None or result is None:
-            return delay
+        if delay is not None:
+            return outbound_id, delay
+        if result is None:
+            return None
         with services.db.read_scope() as session:
             following = outbox.next_waiting(session, recipient=attempt.recipient, after_id=outbound_id,
                                             now=services.clock())
@@ -167,7 +170,7 @@ def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float
         waiting = outbox.first_waiting(session, recipients={attempt.recipient for attempt in attempts})
     stalled: set[str] = set()  # chats with a message waiting for its retry: the rest wait behind it
 
-    def send(attempt: Attempt) -> tuple[SendResult | None, float | None]:
+    def send(attempt: Attempt) -> tuple[SendResult | None, tuple[int, float] | None]:
         if attempt.recipient in stalled or waiting.get(attempt.recipient, attempt.outbound_id) < attempt.outbound_id:
             stalled.add(attempt.recipient)
             with services.db.session_scope() as session:
@@ -175,11 +178,12 @@ def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float
                                  now=services.clock())
             return None, None
         result, delay = _attempt(services, attempt)
+        retry = (attempt.outbound_id, delay) if delay is not None else None
         if delay == 0.0:
-            delay = deliver(services, attempt.outbound_id)
-        if delay is not None:
+            retry = deliver(services, attempt.outbound_id)
+        if retry is not None:
             stalled.add(attempt.recipient)
-        return result, delay
+        return result, retry
 
     outcomes = services.call_pool.run_by_key(send, attempts, key=lambda attempt: attempt.recipient)
     accepted: list[tuple[int, str | None]] = []
@@ -189,11 +193,11 @@ def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float
         if isinstance(outcome, BaseException):
             failure = failure or outcome
             continue
-        result, delay = outcome
+        result, retry = outcome
         if result is not None and result.delivered:
             accepted.append((attempt.outbound_id, result.request_id))
-        if delay is not None:
-            later[attempt.outbound_id] = delay
+        if retry is not None:
+            later[retry[0]] = retry[1]
     _record_sent(services, accepted)
     if failure is not None:
         raise failure

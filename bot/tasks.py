@@ -153,9 +153,9 @@ class HueyQueue:
 def deliver_now(services: Services, outbound_ids: list[int]) -> None:
     """Send new outbox rows straight away (reply tokens are short-lived), retrying later if needed."""
     for outbound_id in outbound_ids:
-        delay = delivery.deliver(services, outbound_id)
-        if delay is not None:
-            services.queue.deliver(outbound_id, delay=delay)
+        retry = delivery.deliver(services, outbound_id)
+        if retry is not None:
+            services.queue.deliver(*retry)
 
 
 def handle_event(services: Services, event_id: int) -> None:

@@ -1,0 +1,97 @@
+"""A chat's messages go out in order and none is left behind when several workers catch up."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from sqlalchemy import select
+
+from bot import tasks
+from handlers.replies import Text
+from storage import outbox
+from storage.models import OutboundMessage, OutboxStatus, WebhookEvent
+from tests import factories
+
+PUSH = "/v2/bot/message/push"
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    return {"huey_immediate": False, "retry_base_seconds": 1.0}  # a real SQLite queue that nobody consumes
+
+
+class RecordingQueue:
+    """The queue as the consumer would see it: the deliveries asked for, run by the test when due."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[tuple[int, float]] = []
+
+    def process_event(self, event_id: int) -> None:
+        pass
+
+    def process_events_in(self, tx, event_ids) -> bool:
+        return True
+
+    def deliver(self, outbound_id: int, delay: float = 0.0) -> None:
+        self.deliveries.append((outbound_id, delay))
+
+    def run_due(self, services, clock) -> None:
+        """Run every queued delivery once its delay has passed, as the consumer would."""
+        while self.deliveries:
+            outbound_id, delay = self.deliveries.pop(0)
+            clock.advance(seconds=delay + 0.001)
+            tasks.deliver_now(services, [outbound_id])
+
+
+def _echo(ctx, event):
+    return [Text(f"收到：{event.text}")] if event.text else None
+
+
+def _stored(live_bot, services, user: str, *texts: str) -> list[int]:
+    """Store one sender's texts (no reply token: answered by push); return every stored event's id."""
+    for text in texts:
+        assert live_bot.send(factories.make_text_event(user, text)).status_code == 200
+    with services.db.session_scope() as session:
+        return list(session.scalars(select(WebhookEvent.id).order_by(WebhookEvent.id)))
+
+
+def _outbound_ids(services) -> list[int]:
+    with services.db.session_scope() as session:
+        return list(session.scalars(select(OutboundMessage.id)))
+
+
+def _statuses(services) -> list[str]:
+    with services.db.session_scope() as session:
+        return list(session.scalars(select(OutboundMessage.status).order_by(OutboundMessage.id)))
+
+
+@pytest.fixture
+def user() -> str:
+    return "U" + os.urandom(16).hex()
+
+
+def test_a_message_that_waited_behind_a_retry_is_retried_itself_when_it_fails(
+        live_bot, services, emulator, clock, user, monkeypatch):
+    services.router.on_message(0, _echo)
+    ids = _stored(live_bot, services, user, "一", "二")
+    queue = services.queue = RecordingQueue()
+    emulator.inject_fault(status=500, count=1, path=PUSH)
+    tasks.handle_event(services, ids[0])  # both answers held; the first fails, the second waits behind it
+    [(first, _)] = queue.deliveries
+    assert _statuses(services) == [OutboxStatus.PENDING] * 2 and first == min(_outbound_ids(services))
+    next_waiting = outbox.next_waiting
+
+    def flaky_again(session, **kwargs):
+        # the retry sent the first answer; LINE fails the call for the one that waited behind it
+        monkeypatch.setattr(outbox, "next_waiting", next_waiting)
+        emulator.inject_fault(status=500, count=1, path=PUSH)
+        return next_waiting(session, **kwargs)
+
+    monkeypatch.setattr(outbox, "next_waiting", flaky_again)
+    queue.run_due(services, clock)
+    assert emulator.texts(user) == ["收到：一", "收到：二"]
+    calls = emulator.calls(PUSH)
+    assert [c["status"] for c in calls] == [500, 200, 500, 200]
+    assert calls[0]["retryKey"] == calls[1]["retryKey"] != calls[2]["retryKey"] == calls[3]["retryKey"]
+    assert _statuses(services) == [OutboxStatus.SENT] * 2
