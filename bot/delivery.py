@@ -156,6 +156,21 @@ def deliver(services: Services, outbound_id: int) -> tuple[int, float] | None:
         outbound_id = following
 
 
+def _wait_behind(services: Services, attempt: Attempt) -> tuple[int, float] | None:
+    """Hand a held row back to wait behind an earlier one of its chat; send it if that one is done already.
+
+    The earlier row's sender looks for the rows behind it once it is done: if it looked before this
+    one was handed back, it found nothing, and only this second look sends the row before the sweep.
+    """
+    with services.db.session_scope() as session:
+        if not outbox.give_back(session, outbound_id=attempt.outbound_id, lease_until=attempt.lease_until,
+                                now=services.clock()):
+            return None
+    with services.db.read_scope() as session:
+        first = outbox.first_waiting(session, recipients={attempt.recipient}).get(attempt.recipient)
+    return deliver(services, attempt.outbound_id) if first == attempt.outbound_id else None
+
+
 def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float]:
     """First attempts at rows written already claimed by this worker (no claim needed).
 
@@ -173,10 +188,7 @@ def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float
     def send(attempt: Attempt) -> tuple[SendResult | None, tuple[int, float] | None]:
         if attempt.recipient in stalled or waiting.get(attempt.recipient, attempt.outbound_id) < attempt.outbound_id:
             stalled.add(attempt.recipient)
-            with services.db.session_scope() as session:
-                outbox.give_back(session, outbound_id=attempt.outbound_id, lease_until=attempt.lease_until,
-                                 now=services.clock())
-            return None, None
+            return None, _wait_behind(services, attempt)
         result, delay = _attempt(services, attempt)
         retry = (attempt.outbound_id, delay) if delay is not None else None
         if delay == 0.0:

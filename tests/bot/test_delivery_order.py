@@ -7,11 +7,12 @@ import os
 import pytest
 from sqlalchemy import select
 
-from bot import tasks
+from bot import delivery, tasks
 from handlers.replies import Text
 from storage import outbox
 from storage.models import OutboundMessage, OutboxStatus, WebhookEvent
 from tests import factories
+from tests.bot.test_recovery import process_event
 
 PUSH = "/v2/bot/message/push"
 
@@ -94,4 +95,32 @@ def test_a_message_that_waited_behind_a_retry_is_retried_itself_when_it_fails(
     calls = emulator.calls(PUSH)
     assert [c["status"] for c in calls] == [500, 200, 500, 200]
     assert calls[0]["retryKey"] == calls[1]["retryKey"] != calls[2]["retryKey"] == calls[3]["retryKey"]
+    assert _statuses(services) == [OutboxStatus.SENT] * 2
+
+
+def test_a_message_given_back_just_after_the_earlier_one_was_sent_is_not_left_behind(
+        live_bot, services, emulator, clock, user, monkeypatch):
+    services.router.on_message(0, _echo)
+    queue = services.queue = RecordingQueue()
+    [first] = _stored(live_bot, services, user, "一")
+    emulator.inject_fault(status=500, count=1, path=PUSH)
+    tasks.handle_event(services, first)  # the first answer waits for its retry
+    [(retried, delay)] = queue.deliveries
+    queue.deliveries.clear()
+    second = _stored(live_bot, services, user, "二")[-1]
+    held = process_event(services, second)  # the second answer, held by this worker
+    clock.advance(seconds=delay + 0.001)
+    give_back = outbox.give_back
+
+    def retry_lands_first(session, **kwargs):
+        # the worker saw the first answer waiting; before it hands the second back, another worker's
+        # retry sends the first and looks for what waited behind it: the second is not handed back yet
+        monkeypatch.setattr(outbox, "give_back", give_back)
+        assert delivery.deliver(services, retried) is None
+        return give_back(session, **kwargs)
+
+    monkeypatch.setattr(outbox, "give_back", retry_lands_first)
+    tasks.send_held(services, held)
+    queue.run_due(services, clock)
+    assert emulator.texts(user) == ["收到：一", "收到：二"]
     assert _statuses(services) == [OutboxStatus.SENT] * 2
