@@ -156,7 +156,7 @@ def deliver(services: Services, outbound_id: int) -> tuple[int, float] | None:
         outbound_id = following
 
 
-def _wait_behind(services: Services, attempt: Attempt) -> tuple[int, float] | None:
+def _wait_behind(services: Services, attempt: Attempt, held: set[int]) -> tuple[int, float] | None:
     """Hand a held row back to wait behind an earlier one of its chat; send it if that one is done already.
 
     The earlier row's sender looks for the rows behind it once it is done: if it looked before this
@@ -167,28 +167,52 @@ def _wait_behind(services: Services, attempt: Attempt) -> tuple[int, float] | No
                                 now=services.clock()):
             return None
     with services.db.read_scope() as session:
-        first = outbox.first_waiting(session, recipients={attempt.recipient}).get(attempt.recipient)
-    return deliver(services, attempt.outbound_id) if first == attempt.outbound_id else None
+        first = outbox.first_waiting(session, recipients={attempt.recipient}, held=held).get(attempt.recipient)
+    return deliver(services, attempt.outbound_id) if first is None or first > attempt.outbound_id else None
+
+
+def _follow_on(services: Services, attempts: list[Attempt], stalled: set[str]) -> dict[int, float]:
+    """Send what other workers handed back to wait behind this batch's rows, now that those are done.
+
+    Not for ``stalled`` chats: their rows wait for a retry, which continues with them. Returns the
+    rows to try again, with their delays.
+    """
+    last: dict[str, int] = {}  # each chat's last row in the batch
+    for attempt in attempts:
+        if attempt.recipient not in stalled:
+            last[attempt.recipient] = max(last.get(attempt.recipient, 0), attempt.outbound_id)
+    if not last:
+        return {}
+    with services.db.read_scope() as session:
+        waiting = outbox.first_waiting(session, recipients=set(last))
+    later: dict[int, float] = {}
+    for recipient, first in waiting.items():
+        retry = deliver(services, first) if first > last[recipient] else None
+        if retry is not None:
+            later[retry[0]] = retry[1]
+    return later
 
 
 def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float]:
     """First attempts at rows written already claimed by this worker (no claim needed).
 
     The calls go out together, one chat's in order (``services.call_pool``), and LINE's acceptances
-    are recorded in one transaction after the last answer. Returns the rows to try again later,
-    with their delays. A failure (the database, say) is raised after the others were sent and
+    are recorded in one transaction after the last answer. A chat's row waits while another
+    worker holds an earlier one, which continues with it once sent. Returns the rows to try again
+    later, with their delays. A failure (the database, say) is raised after the others were sent and
     recorded; the sweep sends its row once the lease runs out.
     """
     if not attempts:
         return {}
+    held = {attempt.outbound_id for attempt in attempts}
     with services.db.read_scope() as session:
-        waiting = outbox.first_waiting(session, recipients={attempt.recipient for attempt in attempts})
+        waiting = outbox.first_waiting(session, recipients={attempt.recipient for attempt in attempts}, held=held)
     stalled: set[str] = set()  # chats with a message waiting for its retry: the rest wait behind it
 
     def send(attempt: Attempt) -> tuple[SendResult | None, tuple[int, float] | None]:
         if attempt.recipient in stalled or waiting.get(attempt.recipient, attempt.outbound_id) < attempt.outbound_id:
             stalled.add(attempt.recipient)
-            return None, _wait_behind(services, attempt)
+            return None, _wait_behind(services, attempt, held)
         result, delay = _attempt(services, attempt)
         retry = (attempt.outbound_id, delay) if delay is not None else None
         if delay == 0.0:
@@ -213,4 +237,4 @@ def deliver_held(services: Services, attempts: list[Attempt]) -> dict[int, float
     _record_sent(services, accepted)
     if failure is not None:
         raise failure
-    return later
+    return later | _follow_on(services, attempts, stalled)

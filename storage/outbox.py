@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -89,11 +89,13 @@ def claim_outbound(session: Session, *, outbound_id: int, now: datetime,
     return session.get(OutboundMessage, outbound_id, populate_existing=True)
 
 
-def first_waiting(session: Session, *, recipients: set[str]) -> dict[str, int]:
-    """Each chat's earliest message waiting for its retry (or handed back behind one), by recipient."""
+def first_waiting(session: Session, *, recipients: set[str], held: Collection[int] = ()) -> dict[str, int]:
+    """Each chat's earliest message not yet out, by recipient: waiting for its retry, handed back behind
+    one, or held by another worker (its send may still come first); ``held`` are the caller's own."""
     rows = session.execute(
         select(OutboundMessage.recipient, func.min(OutboundMessage.id))
-        .where(OutboundMessage.status == OutboxStatus.PENDING, OutboundMessage.recipient.in_(recipients))
+        .where(OutboundMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+               OutboundMessage.recipient.in_(recipients), OutboundMessage.id.not_in(list(held)))
         .group_by(OutboundMessage.recipient)
     )
     return dict(rows.all())

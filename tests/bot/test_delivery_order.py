@@ -124,3 +124,16 @@ def test_a_message_given_back_just_after_the_earlier_one_was_sent_is_not_left_be
     queue.run_due(services, clock)
     assert emulator.texts(user) == ["收到：一", "收到：二"]
     assert _statuses(services) == [OutboxStatus.SENT] * 2
+
+
+def test_a_senders_next_answer_does_not_overtake_one_another_worker_holds(live_bot, services, emulator, clock, user):
+    services.router.on_message(0, _echo)
+    queue = services.queue = RecordingQueue()
+    [first] = _stored(live_bot, services, user, "一")
+    held = process_event(services, first)  # committed and held; this worker still has the rest of its claim
+    second = _stored(live_bot, services, user, "二")[-1]
+    tasks.handle_event(services, second)  # another worker: the sender's first event is done
+    tasks.send_held(services, held)
+    queue.run_due(services, clock)
+    assert emulator.texts(user) == ["收到：一", "收到：二"]
+    assert _statuses(services) == [OutboxStatus.SENT] * 2
