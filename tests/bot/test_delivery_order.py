@@ -137,3 +137,22 @@ def test_a_senders_next_answer_does_not_overtake_one_another_worker_holds(live_b
     queue.run_due(services, clock)
     assert emulator.texts(user) == ["收到：一", "收到：二"]
     assert _statuses(services) == [OutboxStatus.SENT] * 2
+
+
+def test_a_backlog_whose_reply_tokens_ran_out_is_pushed_in_order_once_through_a_failed_push(
+        live_bot, services, emulator, clock, user):
+    services.router.on_message(0, _echo)
+    for text in "一二三":
+        live_bot.send(factories.make_text_event(user, text, reply_token=emulator.issue_reply_token(user)))
+    ids = _stored(live_bot, services, user)
+    queue = services.queue = RecordingQueue()
+    held = process_event(services, ids[0])  # answered while the tokens were fresh
+    clock.advance(seconds=services.settings.reply_token_ttl_seconds + 1)  # the worker stalled: sent too late
+    emulator.inject_fault(status=500, count=1, path=PUSH)
+    tasks.send_held(services, held)
+    queue.run_due(services, clock)
+    assert emulator.texts(user) == [f"收到：{text}" for text in "一二三"]
+    assert emulator.calls("/v2/bot/message/reply") == []
+    calls = emulator.calls(PUSH)
+    assert [c["status"] for c in calls] == [500, 200, 200, 200] and calls[0]["retryKey"] == calls[1]["retryKey"]
+    assert _statuses(services) == [OutboxStatus.SENT] * 3
