@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from bot.commands import command_hint
 from bot.services import Services, get_services
 from handlers.broadcasts import InvalidSegment, normalize_tag
 from handlers.broadcasts.tagging import USER_ID, read_tag_bytes, tag_customers, untag_customers
@@ -74,7 +75,8 @@ def tags_command() -> None:
     for tag, count in counts:
         click.echo(f"{count:8}  {tag}")
     if not counts:
-        click.echo("no tags yet: flask customers tag VIP <LINE user ID>, or flask customers import-tags FILE.csv")
+        click.echo(f"no tags yet: {command_hint('customers tag VIP <LINE user ID>')}, "
+                   f"or {command_hint('customers import-tags FILE.csv')}")
 
 
 @customers_cli.command("seed")

@@ -64,7 +64,7 @@ def list_command() -> None:
     with services.db.session_scope() as session:
         rows = surveys.list_surveys(session)
         if not rows:
-            click.echo("no surveys yet: flask surveys import examples/surveys/post_purchase.yaml")
+            click.echo(f"no surveys yet: {command_hint('surveys import examples/surveys/post_purchase.yaml')}")
         for survey in rows:
             version = surveys.get_latest_version(session, survey_id=survey.id)
             responses = [r for r, _ in surveys.list_responses(session, survey_id=survey.id)]

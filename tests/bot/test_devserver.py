@@ -185,3 +185,14 @@ def test_run_flask_hints_say_run_flask(fresh_env):
     assert "no broadcasts yet: ./run flask broadcast create --survey KEY --segment all --dry-run" in listed.stdout
     usage = _run_flask(fresh_env, "broadcast", "create")
     assert "Usage: ./run flask broadcast create [OPTIONS]" in usage.stderr
+
+
+def test_run_flask_empty_lists_hint_run_flask(fresh_env):
+    # a newcomer who copies the hint of an empty list must get a command that works in development
+    surveys = _run_flask(fresh_env, "surveys", "list")
+    assert surveys.returncode == 0, surveys.stderr
+    assert "no surveys yet: ./run flask surveys import examples/surveys/post_purchase.yaml" in surveys.stdout
+    tags = _run_flask(fresh_env, "customers", "tags")
+    assert tags.returncode == 0, tags.stderr
+    assert ("no tags yet: ./run flask customers tag VIP <LINE user ID>, "
+            "or ./run flask customers import-tags FILE.csv") in tags.stdout
