@@ -6,6 +6,7 @@ from handlers.actions import Action
 from handlers.catalogue import Translator
 from handlers.context import HandlerContext
 from handlers.events import InboundEvent
+from handlers.keywords import is_keyword
 from handlers.replies import Button, Outgoing, Postback, Text
 from handlers.routing import Router
 
@@ -28,8 +29,7 @@ def help_reply(ctx: HandlerContext) -> list[Outgoing]:
 
 def asks_for_menu(ctx: HandlerContext, text: str) -> bool:
     """選單 (or "menu"): handlers that take free text still let this one through to the menu."""
-    key = "menu.help.keyword"
-    return text.strip().lower() in {ctx.catalogue.text(key, lang).lower() for lang in ctx.catalogue.languages(key)}
+    return is_keyword(ctx.catalogue, text, "menu.help.keyword")
 
 
 def on_any_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | None:

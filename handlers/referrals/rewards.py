@@ -14,6 +14,7 @@ from handlers.catalogue import Translator
 from handlers.context import HandlerContext
 from handlers.errors import RewardRefused
 from handlers.events import InboundEvent
+from handlers.keywords import is_keyword
 from handlers.referrals.campaigns import RewardSpec, last_day
 from handlers.referrals.codes import format_coupon, generate_coupon, normalize_coupon
 from handlers.replies import Button, Outgoing, Postback, Text
@@ -96,9 +97,7 @@ def list_reply(ctx: HandlerContext) -> list[Outgoing]:
 
 
 def _is_keyword(ctx: HandlerContext, text: str) -> bool:
-    wanted = {ctx.catalogue.text("menu.rewards.keyword", lang).lower() for lang in ctx.catalogue.languages(
-        "menu.rewards.keyword")}
-    return text.strip().lower() in wanted
+    return is_keyword(ctx.catalogue, text, "menu.rewards.keyword")
 
 
 def on_keyword(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from handlers.actions import Action
 from handlers.context import HandlerContext
 from handlers.events import InboundEvent
+from handlers.keywords import is_keyword
 from handlers.referrals.campaigns import CampaignSpec, spec_of
 from handlers.referrals.codes import generate_code
 from handlers.referrals.links import oa_message_url, share_url
@@ -73,8 +74,7 @@ def on_keyword(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | Non
     """推薦碼 / 我的推薦碼 on its own: show the sender's code; anything longer is left to redemption."""
     if event.is_group or event.text is None:
         return None
-    wanted = {keyword.lower() for keyword in referral_keywords(ctx)}
-    if event.text.strip().lower() not in wanted:
+    if not is_keyword(ctx.catalogue, event.text, *KEYWORD_KEYS):
         return None
     return code_reply(ctx)
 

@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 
 from handlers.catalogue import Catalogue
-from handlers.surveys.answers import normalize
+from handlers.keywords import keyword_form
 
 
 class Command(StrEnum):
@@ -22,7 +22,7 @@ class Command(StrEnum):
 
 def _words(catalogue: Catalogue, key: str) -> set[str]:
     """Every comma-separated word of a catalogue entry, in every language."""
-    return {normalize(word) for language in catalogue.languages(key)
+    return {keyword_form(word) for language in catalogue.languages(key)
             for word in catalogue.text(key, language).split(",") if word.strip()}
 
 
@@ -41,12 +41,12 @@ def _vocabulary(catalogue: Catalogue) -> tuple[dict[str, Command], frozenset[str
 
 
 def match_command(catalogue: Catalogue, text: str | None) -> Command | None:
-    """The survey command a message is, if it is exactly one (case, width and punctuation ignored)."""
+    """The survey command a message is, if it is exactly one (case, width and trailing punctuation ignored)."""
     if not text:
         return None
-    return _vocabulary(catalogue)[0].get(normalize(text))
+    return _vocabulary(catalogue)[0].get(keyword_form(text))
 
 
 def is_other_keyword(catalogue: Catalogue, text: str | None) -> bool:
     """Whether a message is another feature's keyword (推薦碼, 選單...), which is never a survey answer."""
-    return bool(text) and normalize(text) in _vocabulary(catalogue)[1]
+    return bool(text) and keyword_form(text) in _vocabulary(catalogue)[1]

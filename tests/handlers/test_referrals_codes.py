@@ -86,3 +86,15 @@ def test_ordinary_messages_still_reach_the_menu_and_count_no_attempt(shop, servi
     assert amy.say_text(text) == services.catalogue.text("menu.help.text")
     with services.db.session_scope() as session:
         assert session.scalar(select(func.count()).select_from(ReferralAttempt)) == 0
+
+
+@pytest.mark.parametrize("typed", ["推薦碼？", "推薦碼！", "我的推薦碼。", " 推薦碼～"])
+def test_keyword_typed_with_trailing_punctuation_still_gives_the_code(shop, services, typed):
+    # 「問卷！」 starts a survey; 「推薦碼！」 and 「推薦碼？」 must not fall through to the menu
+    amy = shop("王小美")
+    assert texts(amy.say(typed)) == [services.catalogue.text("referral.your_code", code=amy.code)]
+
+
+@pytest.mark.parametrize("typed", ["我的獎勵。", "我的獎勵？", "我的獎勵！"])
+def test_rewards_keyword_typed_with_trailing_punctuation_lists_the_rewards(shop, services, typed):
+    assert shop("王小美").say_text(typed) == services.catalogue.text("reward.none")

@@ -48,6 +48,12 @@ def test_survey_completed_with_buttons_answers_every_tap_with_its_own_reply_toke
     assert emulator.calls("/v2/bot/message/push") == []
 
 
+@pytest.mark.parametrize("typed", ["問卷？", "問卷?", "填寫問卷！"])
+def test_keyword_typed_as_a_question_starts_the_survey(chat, post_purchase, texts, typed):
+    [first] = chat.say(typed)
+    assert text_of(first) == start_text(texts, post_purchase) + "\n\n" + texts.question(post_purchase, "nps", 1)
+
+
 def test_typed_answers_in_full_width_and_with_units_are_understood(chat, post_purchase, texts):
     chat.say("意見回饋")
     assert text_of(chat.say("９分")[0]) == texts.question(post_purchase, "csat", 2)
