@@ -5,6 +5,7 @@ from __future__ import annotations
 from handlers.context import HandlerContext
 from handlers.escalation import cards
 from handlers.events import InboundEvent
+from handlers.keywords import is_keyword
 from handlers.menu import asks_for_menu, menu_buttons
 from handlers.replies import Notify, Outgoing, Text, clip_to_line_length
 from handlers.staff import get_actor
@@ -16,10 +17,6 @@ STAFF_CHAT_PRIORITY = 70  # after surveys, keywords and codes (which staff may u
 MAX_RELAYED = 4900  # LINE's 5,000-character limit (UTF-16 code units), less the catalogue's wrapper
 
 
-def cancel_words(ctx: HandlerContext) -> set[str]:
-    """取消 (and its English) in every catalogue language."""
-    key = "case.reply_cancel_keyword"
-    return {ctx.catalogue.text(key, language).strip().lower() for language in ctx.catalogue.languages(key)}
 
 
 def on_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | None:
@@ -31,7 +28,7 @@ def on_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | Non
     if relay is None:
         return None
     case = cases.get_case(ctx.session, case_id=relay.case_id)
-    if event.text.strip().lower() in cancel_words(ctx):
+    if is_keyword(ctx.catalogue, event.text, "case.reply_cancel_keyword"):  # 取消, 取消。, cancel
         cases.take_relay(ctx.session, staff_id=actor.id, case_id=case.id)
         return [Text(ctx.t("case.reply_cancelled", number=case.id))]
     if relay.expires_at <= ctx.now:

@@ -113,6 +113,16 @@ def test_cancel_aborts_the_reply(services, customer, staff_group, clerk, t):
     assert all_cases(services)[0].first_response_at is None
 
 
+def test_cancel_typed_with_punctuation_aborts_the_reply_instead_of_reaching_the_customer(
+        services, customer, staff_group, clerk, t):
+    card = new_case_card(customer, staff_group)
+    clerk.tap(card, t("case.button.reply"), group=staff_group)
+    clerk.inbox()
+    [case] = all_cases(services)
+    assert [m["text"] for m in clerk.say("取消。")] == [t("case.reply_cancelled", number=case.id)]
+    assert customer.inbox() == []
+
+
 def test_a_late_reply_is_not_relayed(services, customer, staff_group, clerk, clock, t):
     card = new_case_card(customer, staff_group)
     clerk.tap(card, t("case.button.reply"), group=staff_group)
