@@ -11,11 +11,15 @@ from handlers.catalogue import Catalogue
 TRAILING = "。.!！~～?？ "
 
 
-def keyword_form(text: str) -> str:
-    """A typed word as keywords are compared: full width folded (ＭＥＮＵ → menu), spaces and
-    trailing punctuation dropped, case ignored."""
+def fold(text: str, trailing: str) -> str:
+    """Full width folded (ＭＥＮＵ → menu), emoji presentation marks, spaces and ``trailing`` dropped, case ignored."""
     folded = unicodedata.normalize("NFKC", text).replace("\ufe0f", "")
-    return re.sub(r"\s+", "", folded).rstrip(TRAILING).casefold()
+    return re.sub(r"\s+", "", folded).rstrip(trailing).casefold()
+
+
+def keyword_form(text: str) -> str:
+    """A typed word as keywords are compared (推薦碼？ is 推薦碼)."""
+    return fold(text, TRAILING)
 
 
 def is_keyword(catalogue: Catalogue, text: str | None, *keys: str) -> bool:

@@ -17,8 +17,6 @@ STAFF_CHAT_PRIORITY = 70  # after surveys, keywords and codes (which staff may u
 MAX_RELAYED = 4900  # LINE's 5,000-character limit (UTF-16 code units), less the catalogue's wrapper
 
 
-
-
 def on_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | None:
     """Relay the message of a staff member who tapped 回覆; anyone else's message is not ours."""
     if event.is_group or event.text is None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from handlers.errors import InvalidAnswer
+from handlers.keywords import fold
 from handlers.surveys.questions import AnswerValue, Question, QuestionKind
 
 MAX_TEXT_ANSWER = 2000
@@ -40,10 +40,9 @@ class Parsed:
 
 
 def normalize(text: str) -> str:
-    """Fold full-width forms to half-width (５ → 5) and keycap emoji to digits (9️⃣ → 9, 🔟 → 10),
-    drop spaces and trailing punctuation, ignore case."""
-    folded = unicodedata.normalize("NFKC", text).replace("\ufe0f", "").replace("\u20e3", "").replace("🔟", "10")
-    return re.sub(r"\s+", "", folded).rstrip(TRAILING).casefold()
+    """Keyword folding (``handlers.keywords.fold``) plus keycap emoji as digits (9️⃣ → 9, 🔟 → 10);
+    a trailing question mark is kept."""
+    return fold(text.replace("\u20e3", "").replace("🔟", "10"), TRAILING)
 
 
 def _chinese_number(word: str) -> int | None:
