@@ -57,8 +57,9 @@ def _catalogue(settings: Settings) -> Catalogue:
     except CatalogueError as exc:
         raise ConfigError(f"KOUBEI_CATALOGUE: {path}: {exc}") from exc
     if missing:
-        log.warning("%s lacks %d text(s) added since it was copied; the shipped wording is used: %s",
-                    path, len(missing), ", ".join(missing))
+        # a partial copy is allowed (the README suggests copying just the texts you change)
+        log.info("%s leaves out %d text(s), left out on purpose or added since it was copied; "
+                 "the shipped wording is used: %s", path, len(missing), ", ".join(missing))
     return catalogue
 
 
