@@ -36,7 +36,8 @@ def response_counts(session: Session, *, broadcast_id: int, version_id: int,
                                         BroadcastBatch.number == BroadcastRecipient.batch_number,
                                         BroadcastBatch.status == BatchStatus.SENT))
              .join(SurveyInvitation, and_(SurveyInvitation.customer_id == BroadcastRecipient.customer_id,
-                                          SurveyInvitation.version_id == version_id))
+                                          SurveyInvitation.version_id == version_id,
+                                          SurveyInvitation.occasion == ""))
              .join(SurveyResponse, SurveyResponse.invitation_id == SurveyInvitation.id)
              .where(BroadcastRecipient.broadcast_id == broadcast_id))
     starts, completions, *by_moment = session.execute(query).one()

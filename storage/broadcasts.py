@@ -76,7 +76,8 @@ def create_batches(session: Session, *, broadcast_id: int, batches: Sequence[tup
 def get_invitation(session: Session, *, customer_id: int, version_id: int) -> SurveyInvitation | None:
     """The customer's invitation to a survey version (a broadcast card names no person, so look it up)."""
     return session.scalar(select(SurveyInvitation).where(SurveyInvitation.customer_id == customer_id,
-                                                         SurveyInvitation.version_id == version_id))
+                                                         SurveyInvitation.version_id == version_id,
+                                                         SurveyInvitation.occasion == ""))
 
 
 def list_batch_languages(session: Session, *, broadcast_id: int) -> list[str]:

@@ -113,11 +113,15 @@ def create_response(session: Session, *, version_id: int, customer_id: int, sour
     return response
 
 
-def has_completed(session: Session, *, customer_id: int, version_id: int) -> bool:
-    """Whether the customer already finished this version."""
-    return session.scalar(select(func.count()).select_from(SurveyResponse).where(
+def has_completed(session: Session, *, customer_id: int, version_id: int, occasion: str | None = None) -> bool:
+    """Whether the customer already finished this version (started from this occasion's invitation, if named)."""
+    query = select(func.count()).select_from(SurveyResponse).where(
         SurveyResponse.customer_id == customer_id, SurveyResponse.version_id == version_id,
-        SurveyResponse.state == ResponseState.COMPLETED)) > 0
+        SurveyResponse.state == ResponseState.COMPLETED)
+    if occasion is not None:
+        query = query.join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id).where(
+            SurveyInvitation.occasion == occasion)
+    return session.scalar(query) > 0
 
 
 def list_answers(session: Session, *, response_id: int) -> Sequence[SurveyAnswer]:
@@ -148,9 +152,10 @@ def get_invitation(session: Session, *, invitation_id: int) -> SurveyInvitation 
 
 
 def create_invitation(session: Session, *, version_id: int, customer_id: int, source: str,
-                      now: datetime) -> SurveyInvitation | None:
-    """Record an invitation; None when this customer was already invited to this version."""
-    invitation = SurveyInvitation(version_id=version_id, customer_id=customer_id, source=source, sent_at=now)
+                      now: datetime, occasion: str = "") -> SurveyInvitation | None:
+    """Record an invitation; None when this customer was already invited to this version on this occasion."""
+    invitation = SurveyInvitation(version_id=version_id, customer_id=customer_id, source=source,
+                                  occasion=occasion, sent_at=now)
     try:
         with session.begin_nested():
             session.add(invitation)
@@ -159,10 +164,13 @@ def create_invitation(session: Session, *, version_id: int, customer_id: int, so
     return invitation
 
 
-def has_invitation(session: Session, *, customer_id: int, version_id: int) -> bool:
-    """Whether the customer was already invited to this version."""
-    return session.scalar(select(func.count()).select_from(SurveyInvitation).where(
-        SurveyInvitation.customer_id == customer_id, SurveyInvitation.version_id == version_id)) > 0
+def has_invitation(session: Session, *, customer_id: int, version_id: int, occasion: str | None = None) -> bool:
+    """Whether the customer was already invited to this version (on this occasion, if named)."""
+    query = select(func.count()).select_from(SurveyInvitation).where(
+        SurveyInvitation.customer_id == customer_id, SurveyInvitation.version_id == version_id)
+    if occasion is not None:
+        query = query.where(SurveyInvitation.occasion == occasion)
+    return session.scalar(query) > 0
 
 
 def last_survey_contact(session: Session, *, customer_id: int) -> datetime | None:

@@ -23,7 +23,8 @@ def follow_up(ctx: HandlerContext, *, case: Case, customer: Customer) -> tuple[l
 
     Returns the pushes and, when no survey went out, the survey module's reason (``Refusal``).
     """
-    result = invite(ctx, customer=customer, survey_key=RECOVERY_SURVEY, source=EntrySource.TRIGGER, follow_up=True)
+    result = invite(ctx, customer=customer, survey_key=RECOVERY_SURVEY, source=EntrySource.TRIGGER,
+                    follow_up=f"case:{case.id}")
     if result.invitation is not None:
         case.recovery_invitation_id = result.invitation.id
         return result.outgoing, None

@@ -71,11 +71,13 @@ def _begin(ctx: HandlerContext, customer: Customer, survey_key: str | None, sour
     version = surveys.get_latest_version(ctx.session, survey_id=survey.id) if survey else None
     if version is None:
         return [Text(voice.t("survey.none_available"))]
-    if surveys.has_completed(ctx.session, customer_id=customer.id, version_id=version.id):
-        return [Text(voice.t("survey.already_done"))]
     invitation = surveys.get_invitation(ctx.session, invitation_id=invitation_id) if invitation_id else None
-    if invitation is not None and invitation.customer_id != customer.id:
+    if invitation is not None and (invitation.customer_id != customer.id or invitation.version_id != version.id):
         invitation = None
+    # a follow-up's card asks about its own occasion, whatever the customer answered before
+    occasion = invitation.occasion if invitation is not None and invitation.occasion else None
+    if surveys.has_completed(ctx.session, customer_id=customer.id, version_id=version.id, occasion=occasion):
+        return [Text(voice.t("survey.already_done"))]
     definition = SurveyDefinition.from_json(version.definition)
     first = definition.next_question({})
     response = surveys.create_response(
@@ -93,11 +95,13 @@ def _begin(ctx: HandlerContext, customer: Customer, survey_key: str | None, sour
 
 
 def invite(ctx: HandlerContext, *, customer: Customer, survey_key: str, source: EntrySource,
-           follow_up: bool = False) -> Invite:
+           follow_up: str = "") -> Invite:
     """Push an invitation card unless the customer opted out, answered, was invited, or heard from us lately.
 
-    A ``follow_up`` (the service-recovery survey after the customer's own complaint) is no unasked-for
-    survey: the interval between surveys does not hold it back, consent and the other rules do.
+    A ``follow_up`` names what it follows (``case:12``: the service-recovery survey after the
+    customer's own complaint). It is no unasked-for survey: the interval between surveys does not
+    hold it back, and answering or being invited on another occasion does not either (a customer
+    who complains again is asked about the new case); consent and the other rules do.
     """
     survey = surveys.get_by_key(ctx.session, key=survey_key)
     version = surveys.get_latest_version(ctx.session, survey_id=survey.id) if survey else None
@@ -107,7 +111,7 @@ def invite(ctx: HandlerContext, *, customer: Customer, survey_key: str, source: 
     if refused is not None:
         return Invite(refused=refused)
     invitation = surveys.create_invitation(ctx.session, version_id=version.id, customer_id=customer.id,
-                                           source=source, now=ctx.now)
+                                           source=source, now=ctx.now, occasion=follow_up)
     if invitation is None:
         return Invite(refused=Refusal.ALREADY_INVITED)
     card = messages.invitation(Voice(ctx.catalogue, customer), key=survey.key,
@@ -115,17 +119,18 @@ def invite(ctx: HandlerContext, *, customer: Customer, survey_key: str, source: 
     return Invite([Notify(to=customer.line_user_id, messages=(card,), customer_id=customer.id)], None, invitation)
 
 
-def _refusal(ctx: HandlerContext, customer: Customer, version_id: int, *, follow_up: bool = False) -> Refusal | None:
+def _refusal(ctx: HandlerContext, customer: Customer, version_id: int, *, follow_up: str = "") -> Refusal | None:
     """The first fatigue or consent rule that forbids inviting this customer now."""
     session = ctx.session
+    occasion = follow_up or None  # an ordinary invitation counts every earlier one of the version
     if not customers.can_push(customer):
         return Refusal.UNFOLLOWED
     if surveys.is_opted_out(session, customer_id=customer.id):
         return Refusal.OPTED_OUT
-    if surveys.has_completed(session, customer_id=customer.id, version_id=version_id):
+    if surveys.has_completed(session, customer_id=customer.id, version_id=version_id, occasion=occasion):
         return Refusal.ALREADY_ANSWERED
-    if surveys.has_invitation(session, customer_id=customer.id, version_id=version_id) \
-            or segments.awaits_broadcast(session, customer_id=customer.id, version_id=version_id):
+    if surveys.has_invitation(session, customer_id=customer.id, version_id=version_id, occasion=occasion) \
+            or (not follow_up and segments.awaits_broadcast(session, customer_id=customer.id, version_id=version_id)):
         return Refusal.ALREADY_INVITED  # a broadcast records its invitations only once LINE has the batch
     if engine.asking_response(ctx, customer) is not None:
         return Refusal.IN_PROGRESS

@@ -101,11 +101,16 @@ class SurveyAnswer(Base):
 
 
 class SurveyInvitation(Base):
-    """An invitation pushed to a customer; unique per version so nobody is asked the same thing twice."""
+    """An invitation pushed to a customer; unique per version and occasion so nobody is asked the same thing twice.
+
+    ``occasion`` is empty for an ordinary invitation (one per version) and names what a follow-up
+    follows (``case:12``), so a customer who complains again is asked again about the new case.
+    """
 
     __tablename__ = "survey_invitations"
     __table_args__ = (
-        UniqueConstraint("customer_id", "version_id"),
+        UniqueConstraint("customer_id", "version_id", "occasion",
+                         name="uq_survey_invitations_customer_version_occasion"),
         Index("ix_survey_invitations_customer_sent", "customer_id", "sent_at"),
     )
 
@@ -113,6 +118,7 @@ class SurveyInvitation(Base):
     version_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("survey_versions.id"))
     customer_id: Mapped[int] = mapped_column(BigIntId, ForeignKey("customers.id"))
     source: Mapped[str] = mapped_column(String(16))
+    occasion: Mapped[str] = mapped_column(String(32), default="", server_default="")
     sent_at: Mapped[datetime]
 
 

@@ -98,3 +98,45 @@ def test_a_customer_surveyed_lately_still_gets_the_recovery_survey(runner, servi
     assert case.recovery_invitation_id is not None
     [invitation] = customer.inbox()
     assert t("survey.button.start") in support.buttons(invitation)
+
+
+def test_a_customer_who_complains_again_is_asked_about_the_new_case(services, customer, staff_group, clerk,
+                                                                    recovery_survey, t):
+    """Each resolved case gets its own follow-up; the second rating lands on the second case."""
+    resolve(customer, staff_group, clerk, t)
+    answer_survey(customer, t, "5")
+    confirmation = resolve(customer, staff_group, clerk, t)
+    first, second = all_cases(services)
+    assert confirmation["text"] == t("case.resolved", number=second.id, name="小美") + "\n" + t("case.recovery_sent")
+    assert second.recovery_invitation_id not in (None, first.recovery_invitation_id)
+    answer_survey(customer, t, "2")
+    customer.say("希望下次出餐可以更注意")
+    first, second = all_cases(services)
+    assert (first.recovery_rating, second.recovery_rating) == (5, 2)
+
+
+def test_a_second_case_resolved_before_the_first_survey_is_answered_gets_its_own_card(
+        services, customer, staff_group, clerk, recovery_survey, t):
+    """Two cards, each starting the survey about its own case; a card already answered says so."""
+    resolve(customer, staff_group, clerk, t)
+    [first_card] = customer.inbox()
+    resolve(customer, staff_group, clerk, t)
+    [second_card] = customer.inbox()
+    customer.tap(second_card, t("survey.button.start"))
+    [question] = customer.inbox()
+    customer.tap(question, "4")
+    [question] = customer.inbox()
+    customer.tap(question, "完全解決了")
+    customer.inbox()
+    first, second = all_cases(services)
+    assert (first.recovery_rating, second.recovery_rating) == (None, 4)
+    customer.tap(second_card, t("survey.button.start"))
+    assert customer.texts() == [t("survey.already_done")]
+    customer.tap(first_card, t("survey.button.start"))
+    [question] = customer.inbox()
+    customer.tap(question, "5")
+    [question] = customer.inbox()
+    customer.tap(question, "完全解決了")
+    customer.inbox()
+    first, second = all_cases(services)
+    assert (first.recovery_rating, second.recovery_rating) == (5, 4)
