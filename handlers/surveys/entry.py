@@ -72,7 +72,7 @@ def _begin(ctx: HandlerContext, customer: Customer, survey_key: str | None, sour
     if version is None:
         return [Text(voice.t("survey.none_available"))]
     invitation = surveys.get_invitation(ctx.session, invitation_id=invitation_id) if invitation_id else None
-    if invitation is not None and (invitation.customer_id != customer.id or invitation.version_id != version.id):
+    if invitation is not None and invitation.customer_id != customer.id:
         invitation = None
     # a follow-up's card asks about its own occasion, whatever the customer answered before
     occasion = invitation.occasion if invitation is not None and invitation.occasion else None
