@@ -35,15 +35,15 @@ class ComplaintThresholds:
     chat_length: float = 20.0
     lexicon_cap: float = 4.0
     short_message_bias: float = -3.48
-    lexicon_weight: float = 7.3
-    question_discount: float = 2.9
-    complaint_question_boost: float = 1.1
-    greeting_discount: float = 1.0
+    lexicon_weight: float = 7.31
+    question_discount: float = 2.92
+    complaint_question_boost: float = 1.12
+    greeting_discount: float = 1.01
     thanks_discount: float = 1.81
-    polite_discount: float = 4.41
-    request_discount: float = 3.4
-    negation_discount: float = 2.73
-    frustration_boost: float = 3.84
+    polite_discount: float = 4.38
+    request_discount: float = 3.42
+    negation_discount: float = 2.72
+    frustration_boost: float = 3.87
 
     def __post_init__(self) -> None:
         if not 0.0 < self.complaint_threshold < 1.0:

@@ -36,7 +36,8 @@ CUE_SECTIONS = (
 CLAUSE_BREAK = re.compile(r"[，,。.!！?？~～;；、\s]")
 STICKER_MARKER = re.compile(r"^[\[(（【<]?\s*(sticker|貼圖|贴图|表情貼|表情贴|emoji)\s*[\])）】>]?$", re.I)
 ANGRY_EMOJI = frozenset("😡😤🤬💢👎🙄😠😑😒🖕")
-WORD_CHAR = re.compile(r"[\w\u3400-\u9fff]")
+LETTER = re.compile(r"[^\W\d_]")  # a letter of any script, CJK included; not a digit
+LINE_EMOTICON = re.compile(r"\([a-z][a-z ]*\)", re.I)  # how LINE writes some emoticons in text: (love), (moon grin)
 
 
 @dataclass(frozen=True)
@@ -161,9 +162,10 @@ def _ends_with_cue(prefix: str, cues: tuple[str, ...], max_gap: int) -> bool:
 
 
 def is_sticker(text: str) -> bool:
-    """A sticker placeholder, or a message with no letters or digits at all (emoji, punctuation)."""
+    """A sticker placeholder, or a message without a word: emoji, punctuation, digits alone (an order
+    or phone number, a stray "1"), LINE's emoticon names such as (love)(love)."""
     stripped = text.strip()
-    return not stripped or bool(STICKER_MARKER.match(stripped)) or not WORD_CHAR.search(stripped)
+    return not stripped or bool(STICKER_MARKER.match(stripped)) or not LETTER.search(LINE_EMOTICON.sub("", stripped))
 
 
 def analyze(text: str) -> Signals:

@@ -65,7 +65,8 @@ def test_obvious_complaints(text: str) -> None:
     assert verdict.complaint_probability >= ComplaintThresholds().complaint_threshold
 
 
-@pytest.mark.parametrize("text", ["", "   ", "[貼圖]", "[sticker]", "(貼圖)", "😡😡", "👍", "!!!"])
+@pytest.mark.parametrize("text", ["", "   ", "[貼圖]", "[sticker]", "(貼圖)", "😡😡", "👍", "!!!",
+                                  "1", "0912-345-678", "(love)(love)", "(moon grin) 👍"])
 def test_stickers_and_empty_messages_are_never_complaints(text: str) -> None:
     verdict = classify(text)
     assert verdict.is_complaint is False
@@ -108,6 +109,8 @@ def test_latin_cues_need_word_boundaries() -> None:
 def test_sticker_detection() -> None:
     assert is_sticker("") and is_sticker("[貼圖]") and is_sticker("🙏🙏")
     assert not is_sticker("好") and not is_sticker("ok")
+    assert is_sticker("1") and is_sticker("１２３４５") and is_sticker("(love)(love)")
+    assert not is_sticker("A1234") and not is_sticker("(sad) 退款") and not is_sticker("(退款)")
 
 
 @pytest.mark.parametrize(
