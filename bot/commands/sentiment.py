@@ -98,6 +98,9 @@ def eval_command(file: str, output_format: str, threshold: float | None, scorer:
         raise click.ClickException(f"{file}: no messages to evaluate (every row has an empty text)")
     if folds > len(examples):
         raise click.ClickException(f"--folds {folds}: more folds than the {len(examples)} messages in {file}")
+    if folds > 1 and threshold is not None:
+        raise click.UsageError("--threshold and --folds exclude each other: with --folds the threshold is tuned "
+                               "on the other folds")
     probabilities = _probabilities(scorer)
     extra: dict[str, object] = {"file": file, "scorer": scorer}
     if folds > 1:

@@ -181,6 +181,7 @@ def test_eval_command_reports_bad_files_in_one_line(
         (["--folds", "5"], "more folds than the 4 messages"),
         (["--threshold", "1.5"], "--threshold"),
         (["--threshold", "nan"], "--threshold"),
+        (["--folds", "2", "--threshold", "0.5"], "--threshold and --folds exclude each other"),
     ],
 )
 def test_eval_command_rejects_unusable_options(
