@@ -23,12 +23,12 @@ def follow_up(ctx: HandlerContext, *, case: Case, customer: Customer) -> tuple[l
 
     Returns the pushes and, when no survey went out, the survey module's reason (``Refusal``).
     """
+    t = ctx.catalogue.translator(customer.language)
     result = invite(ctx, customer=customer, survey_key=RECOVERY_SURVEY, source=EntrySource.TRIGGER,
-                    follow_up=f"case:{case.id}")
+                    follow_up=f"case:{case.id}", about=t("case.recovery.card_about", number=case.id))
     if result.invitation is not None:
         case.recovery_invitation_id = result.invitation.id
         return result.outgoing, None
-    t = ctx.catalogue.translator(customer.language)
     closing = Notify(to=customer.line_user_id, messages=(Text(t("case.closed_customer", number=case.id)),),
                      customer_id=customer.id)
     return [closing], str(result.refused)

@@ -95,13 +95,14 @@ def _begin(ctx: HandlerContext, customer: Customer, survey_key: str | None, sour
 
 
 def invite(ctx: HandlerContext, *, customer: Customer, survey_key: str, source: EntrySource,
-           follow_up: str = "") -> Invite:
+           follow_up: str = "", about: str | None = None) -> Invite:
     """Push an invitation card unless the customer opted out, answered, was invited, or heard from us lately.
 
     A ``follow_up`` names what it follows (``case:12``: the service-recovery survey after the
     customer's own complaint). It is no unasked-for survey: the interval between surveys does not
     hold it back, and answering or being invited on another occasion does not either (a customer
-    who complains again is asked about the new case); consent and the other rules do.
+    who complains again is asked about the new case); consent and the other rules do. ``about`` is
+    a line for the card saying what it follows, in the customer's language.
     """
     survey = surveys.get_by_key(ctx.session, key=survey_key)
     version = surveys.get_latest_version(ctx.session, survey_id=survey.id) if survey else None
@@ -115,7 +116,8 @@ def invite(ctx: HandlerContext, *, customer: Customer, survey_key: str, source: 
     if invitation is None:
         return Invite(refused=Refusal.ALREADY_INVITED)
     card = messages.invitation(Voice(ctx.catalogue, customer), key=survey.key,
-                               definition=SurveyDefinition.from_json(version.definition), invitation_id=invitation.id)
+                               definition=SurveyDefinition.from_json(version.definition), invitation_id=invitation.id,
+                               about=about)
     return Invite([Notify(to=customer.line_user_id, messages=(card,), customer_id=customer.id)], None, invitation)
 
 

@@ -69,12 +69,17 @@ def invalid(voice: Voice, question: Question) -> str:
     return voice.t(f"survey.invalid.{question.kind}", count=len(question.options))
 
 
-def invitation(voice: Voice, *, key: str, definition: SurveyDefinition, invitation_id: int) -> Card:
-    """The invitation pushed to a customer: a card whose buttons stay usable in the chat history."""
+def invitation(voice: Voice, *, key: str, definition: SurveyDefinition, invitation_id: int,
+               about: str | None = None) -> Card:
+    """The invitation pushed to a customer: a card whose buttons stay usable in the chat history.
+
+    ``about`` says what a follow-up follows (which case), so two cards waiting in one chat differ.
+    """
     title = voice.title(definition)
     start = Postback(Action.SURVEY_START, {"k": key, "i": str(invitation_id)})
+    intro = voice.local(definition.intro, "survey.default_intro")
     return Card(alt_text=voice.t("survey.invitation.alt", title=title), title=f"📝 {title}",
-                lines=(voice.local(definition.intro, "survey.default_intro"), voice.t("survey.invitation.note")),
+                lines=(intro, *((about,) if about else ()), voice.t("survey.invitation.note")),
                 buttons=(Button(voice.t("survey.button.start"), postback=start,
                                 display_text=voice.t("survey.button.start")),
                          Button(voice.t("survey.button.opt_out"), postback=Postback(Action.SURVEY_OPT_OUT),

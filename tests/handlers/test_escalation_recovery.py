@@ -53,6 +53,7 @@ def test_resolving_sends_the_recovery_survey(services, customer, staff_group, cl
     assert case.recovery_invitation_id is not None
     [invitation] = customer.inbox()
     assert invitation["type"] == "flex" and t("survey.button.start") in support.buttons(invitation)
+    assert t("case.recovery.card_about", number=case.id) in support.card_texts(invitation)
 
 
 def test_a_recovered_customer_is_offered_their_referral_code(services, customer, staff_group, clerk,
@@ -122,6 +123,9 @@ def test_a_second_case_resolved_before_the_first_survey_is_answered_gets_its_own
     [first_card] = customer.inbox()
     resolve(customer, staff_group, clerk, t)
     [second_card] = customer.inbox()
+    first, second = all_cases(services)
+    assert t("case.recovery.card_about", number=first.id) in support.card_texts(first_card)
+    assert t("case.recovery.card_about", number=second.id) in support.card_texts(second_card)
     customer.tap(second_card, t("survey.button.start"))
     [question] = customer.inbox()
     customer.tap(question, "4")
