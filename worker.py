@@ -4,6 +4,10 @@ The sentiment model (snownlp, ~4.5 s and ~540 MB) is loaded here, once, before t
 only the worker classifies text; the web process never imports it. With ``--worker-type
 process`` (the Procfile's) the consumer forks its workers after this, so they share the loaded
 model's memory, and each opens its own database connections.
+
+The worker lowers its own CPU priority first (``KOUBEI_WORKER_NICE``, 10; its forked workers
+inherit it): where web and worker share cores, LINE times the webhook's answer and redelivers
+what it thinks was lost, while the worker only needs throughput and catches up.
 """
 
 import logging
@@ -17,6 +21,8 @@ from handlers import complaint_detection
 configure_logging()
 logging.getLogger("huey").propagate = False  # the consumer logs huey's own lines already
 app = create_app_or_exit()
+if get_services(app).settings.worker_nice and hasattr(os, "nice"):  # POSIX
+    os.nice(get_services(app).settings.worker_nice)
 complaint_detection.warm_up(get_services(app).settings.model_cache)
 huey = get_huey(app)
 if hasattr(os, "register_at_fork"):  # POSIX; elsewhere Huey's workers are spawned, not forked

@@ -77,6 +77,7 @@ TUNABLE = {
     "event_lease_seconds": float,
     "event_batch_size": int,
     "delivery_lease_seconds": float,
+    "worker_nice": int,
 }
 
 
@@ -120,6 +121,7 @@ class Settings:
     event_lease_seconds: float = 60.0
     event_batch_size: int = 16
     delivery_lease_seconds: float = 30.0
+    worker_nice: int = 10  # the worker yields the CPU to the web process, whose answer LINE times
     extra: Mapping[str, str] = field(default_factory=dict)
 
     REQUIRED_IN_PRODUCTION = (
@@ -205,6 +207,8 @@ class Settings:
                 f"LINE call can take ({longest_call:g} s with KOUBEI_LINE_TIMEOUT_SECONDS "
                 f"{self.line_timeout_seconds:g})."
             )
+        if not 0 <= self.worker_nice <= 19:
+            raise ConfigError(f"KOUBEI_WORKER_NICE must be between 0 and 19, got {self.worker_nice}.")
         if not self.line_channel_secret or not self.line_channel_access_token:
             raise ConfigError(
                 "LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN are needed "

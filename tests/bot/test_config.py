@@ -98,6 +98,7 @@ BAD_SETTINGS = {
     "complaint threshold": ({"KOUBEI_COMPLAINT_THRESHOLD": "0,6"},
                             "KOUBEI_COMPLAINT_THRESHOLD must be a number, got '0,6'"),
     "tunable": ({"KOUBEI_EVENT_BATCH_SIZE": "many"}, "KOUBEI_EVENT_BATCH_SIZE must be a whole number, got 'many'"),
+    "niceness": ({"KOUBEI_WORKER_NICE": "20"}, "KOUBEI_WORKER_NICE must be between 0 and 19, got 20."),
     "missing catalogue": ({"KOUBEI_CATALOGUE": "/nonexistent/texts.toml"},
                           "KOUBEI_CATALOGUE: cannot read /nonexistent/texts.toml: No such file or directory"),
 }

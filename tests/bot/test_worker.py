@@ -111,6 +111,8 @@ def test_consumer_processes_events_from_the_queue(live_bot, services, emulator, 
     # the worker records the result just after LINE accepts the message: wait for both
     assert wait_until(lambda: statuses(services) == ([EventStatus.DONE], [OutboxStatus.SENT])), statuses(services)
     assert len(emulator.messages(customer_id)) == 1
+    # the worker yields the CPU to the web process (KOUBEI_WORKER_NICE, 10 by default)
+    assert os.getpriority(os.PRIO_PROCESS, worker.process.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10)
 
 
 def test_kill_9_of_the_worker_loses_nothing_and_sends_nothing_twice(live_bot, services, emulator, worker):
