@@ -34,15 +34,20 @@ def resolve(customer, group, clerk, t) -> dict:
     return group.inbox()[-1]
 
 
-def answer_survey(customer, t, rating: str) -> list[dict]:
-    """Start the survey from the invitation card and rate the handling; return the bot's last answer."""
-    [invitation] = customer.inbox()
-    customer.tap(invitation, t("survey.button.start"))
+def answer_card(customer, card: dict, t, rating: str) -> list[dict]:
+    """Start the survey from this invitation card and rate the handling; return the bot's last answer."""
+    customer.tap(card, t("survey.button.start"))
     [question] = customer.inbox()
     customer.tap(question, rating)
     [question] = customer.inbox()
     customer.tap(question, "完全解決了" if int(rating) >= 4 else "還沒解決")
     return customer.inbox()
+
+
+def answer_survey(customer, t, rating: str) -> list[dict]:
+    """Answer the one invitation card that just arrived."""
+    [invitation] = customer.inbox()
+    return answer_card(customer, invitation, t, rating)
 
 
 def test_resolving_sends_the_recovery_survey(services, customer, staff_group, clerk, recovery_survey, t):
@@ -126,21 +131,11 @@ def test_a_second_case_resolved_before_the_first_survey_is_answered_gets_its_own
     first, second = all_cases(services)
     assert t("case.recovery.card_about", number=first.id) in support.card_texts(first_card)
     assert t("case.recovery.card_about", number=second.id) in support.card_texts(second_card)
-    customer.tap(second_card, t("survey.button.start"))
-    [question] = customer.inbox()
-    customer.tap(question, "4")
-    [question] = customer.inbox()
-    customer.tap(question, "完全解決了")
-    customer.inbox()
+    answer_card(customer, second_card, t, "4")
     first, second = all_cases(services)
     assert (first.recovery_rating, second.recovery_rating) == (None, 4)
     customer.tap(second_card, t("survey.button.start"))
     assert customer.texts() == [t("survey.already_done")]
-    customer.tap(first_card, t("survey.button.start"))
-    [question] = customer.inbox()
-    customer.tap(question, "5")
-    [question] = customer.inbox()
-    customer.tap(question, "完全解決了")
-    customer.inbox()
+    answer_card(customer, first_card, t, "5")
     first, second = all_cases(services)
     assert (first.recovery_rating, second.recovery_rating) == (5, 4)
