@@ -36,8 +36,7 @@ CUE_SECTIONS = (
 CLAUSE_BREAK = re.compile(r"[，,。.!！?？~～;；、\s]")
 STICKER_MARKER = re.compile(r"^[\[(（【<]?\s*(sticker|貼圖|贴图|表情貼|表情贴|emoji)\s*[\])）】>]?$", re.I)
 ANGRY_EMOJI = frozenset("😡😤🤬💢👎🙄😠😑😒🖕")
-LETTER = re.compile(r"[^\W\d_]")  # a letter of any script, CJK included; not a digit
-LINE_EMOTICON = re.compile(r"\([a-z][a-z ]*\)", re.I)  # how LINE writes some emoticons in text: (love), (moon grin)
+WORD_CHAR = re.compile(r"[^\W\d]")  # a letter of any script (CJK included) or "_", not a digit
 
 
 @dataclass(frozen=True)
@@ -163,9 +162,9 @@ def _ends_with_cue(prefix: str, cues: tuple[str, ...], max_gap: int) -> bool:
 
 def is_sticker(text: str) -> bool:
     """A sticker placeholder, or a message without a word: emoji, punctuation, digits alone (an order
-    or phone number, a stray "1"), LINE's emoticon names such as (love)(love)."""
+    or phone number, a stray "1"). LINE's own emoji placeholders are cut before (``InboundEvent.words``)."""
     stripped = text.strip()
-    return not stripped or bool(STICKER_MARKER.match(stripped)) or not LETTER.search(LINE_EMOTICON.sub("", stripped))
+    return not stripped or bool(STICKER_MARKER.match(stripped)) or not WORD_CHAR.search(stripped)
 
 
 def analyze(text: str) -> Signals:

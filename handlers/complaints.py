@@ -122,7 +122,7 @@ def on_message(ctx: HandlerContext, event: InboundEvent) -> list[Outgoing] | Non
             return None
         return handle_complaint(ctx, customer=ctx.customer, text=event.text, score=active.score,
                                 source=CaseSource.CHAT, event_id=event.id)
-    verdict = ctx.memo.get(VERDICT) or classify(event.text, complaint_thresholds(ctx.options))
+    verdict = ctx.memo.get(VERDICT) or classify(event.words, complaint_thresholds(ctx.options))
     if not verdict.is_complaint:
         return None
     return handle_complaint(ctx, customer=ctx.customer, text=event.text, score=verdict.complaint_probability,
@@ -133,7 +133,7 @@ def classify_ahead(options: Mapping[str, str], event: InboundEvent) -> dict:
     """Score a customer's text before the event's transaction: the costly part of complaint detection."""
     if event.type != "message" or event.is_group or not (event.text or "").strip():
         return {}
-    return {VERDICT: classify(event.text, complaint_thresholds(options))}
+    return {VERDICT: classify(event.words, complaint_thresholds(options))}
 
 
 def register(router: Router) -> None:

@@ -34,11 +34,14 @@ def _base(event_type: str, user_id: str, reply_token: str | None, group_id: str 
 
 
 def make_text_event(user_id: str, text: str, *, reply_token: str | None = None, group_id: str | None = None,
-                    timestamp_ms: int | None = None, redelivery: bool = False, mode: str = "active") -> dict:
-    """A customer (or a group member) writes a text message."""
+                    timestamp_ms: int | None = None, redelivery: bool = False, mode: str = "active",
+                    emojis: list[dict] | None = None) -> dict:
+    """A customer (or a group member) writes a text message (``emojis``: LINE emoji placeholders in it)."""
     event = _base("message", user_id, reply_token, group_id, timestamp_ms, redelivery, mode)
     event["message"] = {"id": str(secrets.randbits(60)), "type": "text", "text": text,
                         "quoteToken": secrets.token_urlsafe(16)}
+    if emojis:
+        event["message"]["emojis"] = emojis
     return event
 
 

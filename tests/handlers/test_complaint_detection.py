@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from handlers.complaint_detection import (
     warm_up,
 )
 from handlers.complaint_lexicon import analyze, is_sticker
+from handlers.events import InboundEvent
 from handlers.sentiment_eval import evaluate, load_csv, predict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,7 +68,7 @@ def test_obvious_complaints(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["", "   ", "[貼圖]", "[sticker]", "(貼圖)", "😡😡", "👍", "!!!",
-                                  "1", "0912-345-678", "(love)(love)", "(moon grin) 👍"])
+                                  "1", "0912-345-678", "１２３", "1/5"])
 def test_stickers_and_empty_messages_are_never_complaints(text: str) -> None:
     verdict = classify(text)
     assert verdict.is_complaint is False
@@ -109,8 +111,25 @@ def test_latin_cues_need_word_boundaries() -> None:
 def test_sticker_detection() -> None:
     assert is_sticker("") and is_sticker("[貼圖]") and is_sticker("🙏🙏")
     assert not is_sticker("好") and not is_sticker("ok")
-    assert is_sticker("1") and is_sticker("１２３４５") and is_sticker("(love)(love)")
-    assert not is_sticker("A1234") and not is_sticker("(sad) 退款") and not is_sticker("(退款)")
+    assert is_sticker("1") and is_sticker("１２３４５") and is_sticker("0/10")
+    assert not is_sticker("A1234") and not is_sticker("(退款)") and not is_sticker("(love)") and not is_sticker("-_-")
+
+
+def test_words_are_the_text_without_the_places_line_names_as_emoji() -> None:
+    def words(text: str, *places: tuple[int, int]) -> str | None:
+        emojis = [{"index": i, "length": n, "productId": "p", "emojiId": "001"} for i, n in places]
+        raw = {"message": {"type": "text", "text": text, "emojis": emojis}}
+        return InboundEvent(id=1, type="message", timestamp=datetime.now(UTC), text=text, raw=raw).words
+
+    assert words("Hello, world! (love)(love)", (14, 6), (20, 6)) == "Hello, world! "
+    assert words("🙏(love)好慢", (1, 6)) == words("🙏(love)好慢", (2, 6)) == "🙏好慢"  # code points or UTF-16 units
+    assert words("(still waiting)", (3, 6)) == "(still waiting)"  # places that fit no placeholder: kept whole
+    assert words("(love)") == "(love)"  # no emojis listed: the customer's own brackets
+
+
+def test_a_latin_complaint_in_brackets_is_read() -> None:
+    """Only the places LINE names in message.emojis are emoji; a customer's own brackets are words."""
+    assert classify("(still waiting)").is_complaint and classify("(no refund)!!").is_complaint
 
 
 @pytest.mark.parametrize(
