@@ -114,13 +114,17 @@ def create_response(session: Session, *, version_id: int, customer_id: int, sour
 
 
 def has_completed(session: Session, *, customer_id: int, version_id: int, occasion: str | None = None) -> bool:
-    """Whether the customer already finished this version (started from this occasion's invitation, if named)."""
+    """Whether the customer already finished this version; with an occasion, whether they finished the
+    survey that occasion's invitation asked for, in any version of it (a re-import makes a new one)."""
     query = select(func.count()).select_from(SurveyResponse).where(
-        SurveyResponse.customer_id == customer_id, SurveyResponse.version_id == version_id,
-        SurveyResponse.state == ResponseState.COMPLETED)
-    if occasion is not None:
-        query = query.join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id).where(
-            SurveyInvitation.occasion == occasion)
+        SurveyResponse.customer_id == customer_id, SurveyResponse.state == ResponseState.COMPLETED)
+    if occasion is None:
+        query = query.where(SurveyResponse.version_id == version_id)
+    else:
+        survey = select(SurveyVersion.survey_id).where(SurveyVersion.id == version_id).scalar_subquery()
+        query = (query.join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
+                 .join(SurveyVersion, SurveyVersion.id == SurveyInvitation.version_id)
+                 .where(SurveyInvitation.occasion == occasion, SurveyVersion.survey_id == survey))
     return session.scalar(query) > 0
 
 
@@ -204,6 +208,13 @@ def count_invitations(session: Session, *, survey_id: int) -> int:
     """How many invitations went out for any version of a survey."""
     return session.scalar(select(func.count()).select_from(SurveyInvitation).join(SurveyVersion)
                           .where(SurveyVersion.survey_id == survey_id)) or 0
+
+
+def invitation_occasions(session: Session, *, survey_id: int) -> dict[int, str]:
+    """The occasion of each follow-up invitation of a survey (ordinary invitations, with none, are left out)."""
+    rows = session.execute(select(SurveyInvitation.id, SurveyInvitation.occasion).join(SurveyVersion)
+                           .where(SurveyVersion.survey_id == survey_id, SurveyInvitation.occasion != ""))
+    return {invitation_id: occasion for invitation_id, occasion in rows}
 
 
 def list_responses(session: Session, *, survey_id: int) -> Sequence[tuple[SurveyResponse, SurveyVersion]]:

@@ -35,13 +35,16 @@ def follow_up(ctx: HandlerContext, *, case: Case, customer: Customer) -> tuple[l
 
 
 def _case_of(ctx: HandlerContext, customer: Customer, response: SurveyResponse) -> Case | None:
-    """The case this survey followed up: by its invitation, else the customer's latest unrated resolved case."""
+    """The case this survey followed up: by its invitation, else the customer's latest resolved case that
+    got no card of its own (one that did is rated from its card, not from a survey sent for anything else)."""
     if response.invitation_id is not None:
         case = cases.get_by_recovery_invitation(ctx.session, invitation_id=response.invitation_id)
         if case is not None:
             return case
     latest = cases.get_latest_resolved(ctx.session, customer_id=customer.id)
-    return latest if latest is not None and latest.recovery_rating is None else None
+    if latest is None or latest.recovery_rating is not None or latest.recovery_invitation_id is not None:
+        return None
+    return latest
 
 
 def on_recovery_completed(ctx: HandlerContext, customer: Customer, response: SurveyResponse,

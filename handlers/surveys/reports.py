@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,10 +78,13 @@ def _question_report(question: Question, answers: list[SurveyAnswer], negative_b
     return report
 
 
-def _latest_per_customer(responses: Sequence[SurveyResponse], answers: Sequence[SurveyAnswer]) -> list[SurveyAnswer]:
-    """Each customer's last answer to each question: one who cancels and starts again is one voice."""
-    customer_of = {response.id: response.customer_id for response in responses}
-    latest = {(customer_of[answer.response_id], answer.question_id): answer for answer in answers}  # ids ascend
+def _latest_per_customer(responses: Sequence[SurveyResponse], answers: Sequence[SurveyAnswer],
+                         occasions: Mapping[int, str]) -> list[SurveyAnswer]:
+    """Each customer's last answer to each question on each occasion: one who cancels and starts again
+    is one voice, a customer asked about two cases has two (``occasions``: invitation id → occasion)."""
+    voice_of = {response.id: (response.customer_id, occasions.get(response.invitation_id or 0, ""))
+                for response in responses}
+    latest = {(voice_of[answer.response_id], answer.question_id): answer for answer in answers}  # ids ascend
     return sorted(latest.values(), key=lambda answer: answer.id)
 
 
@@ -93,7 +96,8 @@ def build_report(session: Session, *, key: str, negative_below: float = 0.5) -> 
     versions = surveys.list_versions(session, survey_id=survey.id)
     definitions = [SurveyDefinition.from_json(v.definition) for v in versions]
     responses = [response for response, _ in surveys.list_responses(session, survey_id=survey.id)]
-    answers = _latest_per_customer(responses, surveys.list_survey_answers(session, survey_id=survey.id))
+    occasions = surveys.invitation_occasions(session, survey_id=survey.id)
+    answers = _latest_per_customer(responses, surveys.list_survey_answers(session, survey_id=survey.id), occasions)
     completed = [r for r in responses if r.state == ResponseState.COMPLETED]
     durations = [(r.completed_at - r.started_at).total_seconds() for r in completed]
     by_question: dict[str, list[SurveyAnswer]] = defaultdict(list)

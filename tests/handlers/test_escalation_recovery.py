@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from handlers.surveys.reports import build_report
 from storage.models import CaseStatus
 from tests.handlers import escalation_support as support
 from tests.handlers.escalation_support import CAMPAIGN, COMPLAINT, SERVICE_RECOVERY, all_cases
@@ -139,3 +140,46 @@ def test_a_second_case_resolved_before_the_first_survey_is_answered_gets_its_own
     answer_card(customer, first_card, t, "5")
     first, second = all_cases(services)
     assert (first.recovery_rating, second.recovery_rating) == (5, 4)
+
+
+def test_the_survey_report_counts_each_cases_rating(services, customer, staff_group, clerk, recovery_survey, t):
+    resolve(customer, staff_group, clerk, t)
+    answer_survey(customer, t, "5")
+    resolve(customer, staff_group, clerk, t)
+    answer_survey(customer, t, "2")
+    customer.say("希望下次出餐可以更注意")
+    with services.db.session_scope() as session:
+        report = build_report(session, key="service_recovery")
+    rating = next(q for q in report["questions"] if q["id"] == "rating")
+    assert (report["completions"], rating["answered"]) == (2, 2)
+
+
+def test_an_answer_to_an_ordinary_invitation_does_not_rate_a_case_with_its_own_card(
+        runner, services, customer, staff_group, clerk, recovery_survey, t):
+    result = runner.invoke(args=["surveys", "invite", "service_recovery", "--to", customer.user_id])
+    assert result.exit_code == 0 and "invited 1" in result.output, result.output
+    [general_card] = customer.inbox()
+    resolve(customer, staff_group, clerk, t)
+    [case_card] = customer.inbox()
+    [improve] = answer_card(customer, general_card, t, "1")
+    customer.tap(improve, "略過")
+    customer.inbox()  # the survey's thanks
+    [case] = all_cases(services)
+    assert case.recovery_rating is None
+    answer_card(customer, case_card, t, "4")
+    [case] = all_cases(services)
+    assert case.recovery_rating == 4
+
+
+def test_a_card_answered_before_the_survey_was_reimported_still_says_so(
+        runner, services, customer, staff_group, clerk, recovery_survey, t, tmp_path):
+    resolve(customer, staff_group, clerk, t)
+    [card] = customer.inbox()
+    answer_card(customer, card, t, "5")
+    edited = tmp_path / "service_recovery.yaml"
+    edited.write_text(SERVICE_RECOVERY.read_text(encoding="utf-8").replace("問題處理滿意度", "問題處理滿意度調查"),
+                      encoding="utf-8")
+    assert runner.invoke(args=["surveys", "import", str(edited)]).exit_code == 0
+    customer.tap(card, t("survey.button.start"))
+    assert customer.texts() == [t("survey.already_done")]
+    assert all_cases(services)[0].recovery_rating == 5

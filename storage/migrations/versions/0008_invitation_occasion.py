@@ -24,9 +24,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # a customer's later follow-ups of one version have no place under the old key: forget them
-    doomed = ("SELECT id FROM survey_invitations WHERE id NOT IN "
-              "(SELECT min(id) FROM survey_invitations GROUP BY customer_id, version_id)")
+    # the old key holds one invitation per customer and version: keep the ordinary one (broadcasts count
+    # their starts by it), else the first follow-up, and forget the rest
+    doomed = ("SELECT id FROM survey_invitations s WHERE id != (SELECT t.id FROM survey_invitations t "
+              "WHERE t.customer_id = s.customer_id AND t.version_id = s.version_id "
+              "ORDER BY t.occasion != '', t.id LIMIT 1)")
     op.execute(f"UPDATE cases SET recovery_invitation_id = NULL WHERE recovery_invitation_id IN ({doomed})")
     op.execute(f"UPDATE survey_responses SET invitation_id = NULL WHERE invitation_id IN ({doomed})")
     op.execute(f"DELETE FROM survey_invitations WHERE id IN ({doomed})")
