@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage.models import (
     ResponseState,
@@ -121,7 +121,8 @@ def has_completed(session: Session, *, customer_id: int, version_id: int, occasi
     if occasion is None:
         query = query.where(SurveyResponse.version_id == version_id)
     else:
-        survey = select(SurveyVersion.survey_id).where(SurveyVersion.id == version_id).scalar_subquery()
+        this = aliased(SurveyVersion)
+        survey = select(this.survey_id).where(this.id == version_id).scalar_subquery()
         query = (query.join(SurveyInvitation, SurveyInvitation.id == SurveyResponse.invitation_id)
                  .join(SurveyVersion, SurveyVersion.id == SurveyInvitation.version_id)
                  .where(SurveyInvitation.occasion == occasion, SurveyVersion.survey_id == survey))
