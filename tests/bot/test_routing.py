@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from bot import postback
 from handlers.actions import Action
 from handlers.replies import Postback
 from handlers.routing import Router
-from storage.models import Case
 from tests import factories
+from tests.handlers.escalation_support import all_cases
 
 
 def last_message(emulator, chat_id):
@@ -35,25 +34,20 @@ def emoji(index: int) -> dict:
     return {"index": index, "length": 6, "productId": "5ac1bfd5040ab15980c9b435", "emojiId": "001"}
 
 
-def open_cases(services) -> list[Case]:
-    with services.db.session_scope() as session:
-        return session.scalars(select(Case)).all()
-
-
 def test_line_emoji_alone_get_the_menu_and_open_no_case(live_bot, services, emulator, customer_id):
     """'(love)(love)' read as words scored 0.74 and paged staff; LINE marks them as emoji in message.emojis."""
     event = factories.make_text_event(customer_id, "🙏(love)(love)", emojis=[emoji(2), emoji(8)],
                                       reply_token=emulator.issue_reply_token(customer_id))
     live_bot.send(event)
     assert last_message(emulator, customer_id)["text"] == services.catalogue.text("menu.help.text")
-    assert open_cases(services) == []
+    assert all_cases(services) == []
 
 
 def test_a_complaint_around_line_emoji_is_still_one(live_bot, services, emulator, customer_id):
     text = "(love)等了一個小時還沒送到，我要退款(love)"
     live_bot.send(factories.make_text_event(customer_id, text, emojis=[emoji(0), emoji(len(text) - 6)],
                                             reply_token=emulator.issue_reply_token(customer_id)))
-    [case] = open_cases(services)
+    [case] = all_cases(services)
     assert case.score >= 0.55
 
 
