@@ -21,9 +21,10 @@ from handlers import complaint_detection
 configure_logging()
 logging.getLogger("huey").propagate = False  # the consumer logs huey's own lines already
 app = create_app_or_exit()
-if get_services(app).settings.worker_nice and hasattr(os, "nice"):  # POSIX
-    os.nice(get_services(app).settings.worker_nice)
-complaint_detection.warm_up(get_services(app).settings.model_cache)
+services = get_services(app)
+if services.settings.worker_nice and hasattr(os, "nice"):  # POSIX
+    os.nice(services.settings.worker_nice)
+complaint_detection.warm_up(services.settings.model_cache)
 huey = get_huey(app)
 if hasattr(os, "register_at_fork"):  # POSIX; elsewhere Huey's workers are spawned, not forked
-    os.register_at_fork(after_in_child=get_services(app).db.forget_inherited_connections)
+    os.register_at_fork(after_in_child=services.db.forget_inherited_connections)

@@ -78,7 +78,7 @@ def _question_report(question: Question, answers: list[SurveyAnswer], negative_b
     return report
 
 
-def _latest_per_customer(responses: Sequence[SurveyResponse], answers: Sequence[SurveyAnswer],
+def _latest_per_voice(responses: Sequence[SurveyResponse], answers: Sequence[SurveyAnswer],
                          occasions: Mapping[int, str]) -> list[SurveyAnswer]:
     """Each customer's last answer to each question on each occasion: one who cancels and starts again
     is one voice, a customer asked about two cases has two (``occasions``: invitation id → occasion)."""
@@ -97,7 +97,7 @@ def build_report(session: Session, *, key: str, negative_below: float = 0.5) -> 
     definitions = [SurveyDefinition.from_json(v.definition) for v in versions]
     responses = [response for response, _ in surveys.list_responses(session, survey_id=survey.id)]
     occasions = surveys.invitation_occasions(session, survey_id=survey.id)
-    answers = _latest_per_customer(responses, surveys.list_survey_answers(session, survey_id=survey.id), occasions)
+    answers = _latest_per_voice(responses, surveys.list_survey_answers(session, survey_id=survey.id), occasions)
     completed = [r for r in responses if r.state == ResponseState.COMPLETED]
     durations = [(r.completed_at - r.started_at).total_seconds() for r in completed]
     by_question: dict[str, list[SurveyAnswer]] = defaultdict(list)
